@@ -1,0 +1,3 @@
+from rigfit.cli import main
+
+main()

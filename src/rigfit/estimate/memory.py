@@ -1,0 +1,237 @@
+"""Memory a model needs: weights, KV cache, recurrent state, compute buffers, runtime overhead, headroom.
+
+Every formula follows llama.cpp's allocator (src/llama-kv-cache.cpp, llama-memory-recurrent.cpp, ggml-alloc
+graph reservation); docs/method.md gives each one with its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rigfit.estimate.structure import layer_params
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import GIB, Hardware
+from rigfit.model.quant import Quant
+from rigfit.model.scenario import Scenario
+
+MIB = 1024**2
+KV_PAD = 256  # llama.cpp pads the KV cache size to a multiple of 256 cells
+STATE_BYTES = 4  # recurrent (Mamba / linear attention) states are F32 in llama.cpp
+
+
+def pad(n: int, multiple: int = KV_PAD) -> int:
+    return -(-n // multiple) * multiple
+
+
+# ---------------------------------------------------------------------------------------------- weights
+
+
+@dataclass(frozen=True)
+class WeightBytes:
+    """Bytes of each tensor group at a quantization, per layer where it matters."""
+
+    dense: np.ndarray  # per layer: attention/SSM, dense FFN, shared experts
+    experts: np.ndarray  # per layer: routed experts
+    embedding: float  # token embedding (llama.cpp keeps it in host memory)
+    output: float  # LM head as the device holds it
+    output_in_file: bool = True  # False for tied embeddings: the device copy is made at load
+    embedding_on_device: bool = False  # vLLM / MLX keep the embedding in device memory
+
+    @property
+    def layers(self) -> np.ndarray:
+        return self.dense + self.experts
+
+    @property
+    def total(self) -> float:
+        """Size of the model's tensors as stored (the GGUF / checkpoint)."""
+        return float(self.layers.sum() + self.embedding + (self.output if self.output_in_file else 0.0))
+
+    @property
+    def device_total(self) -> float:
+        """What a full offload puts in device memory."""
+        return float(self.layers.sum() + self.output + (self.embedding if self.embedding_on_device else 0.0))
+
+    @property
+    def host_resident(self) -> float:
+        """What stays in host memory even at full offload."""
+        return 0.0 if self.embedding_on_device else self.embedding
+
+
+def weight_bytes(arch: Architecture, quant: Quant) -> WeightBytes:
+    """Tensor bytes at a quantization.
+
+    GGUF (llama.cpp): token_embd stays in host memory (get_rows runs on the CPU; measured: Llama 3.1 8B Q4_K_M
+    CPU buffer 281.81 MiB = 128,256 x 4,096 x 4.5 bits). A tied embedding is stored at the output type and
+    duplicated onto the device as the LM head. Other runtimes keep every tensor on the device.
+    """
+    lp = layer_params(arch)
+    gguf = quant.family == "gguf"
+    if arch.tie_embeddings:
+        embedding = lp.embedding * quant.output_bpw / 8
+        output = embedding if gguf else 0.0
+    else:
+        embedding = lp.embedding * quant.embed_bpw / 8
+        output = lp.output * quant.output_bpw / 8
+    return WeightBytes(
+        dense=lp.dense * quant.body_bpw / 8,
+        experts=lp.experts * quant.expert_bpw / 8,
+        embedding=embedding,
+        output=output,
+        output_in_file=not arch.tie_embeddings,
+        embedding_on_device=not gguf,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- context state
+
+
+def kv_cells(arch: Architecture, kind: str, context: int, n_seq: int, ubatch: int) -> int:
+    """Cells one layer of this kind keeps for n_seq sequences of `context` tokens.
+
+    Full attention holds every token (padded to 256). Sliding-window and chunked layers keep a ring of
+    min(n_ctx, pad(window·n_seq + n_ubatch)) cells (llama.cpp llama_kv_cache_iswa).
+    """
+    n_ctx = pad(context * n_seq)
+    if kind in "SC":
+        assert arch.sliding_window
+        return min(n_ctx, pad(arch.sliding_window * n_seq + ubatch))
+    return n_ctx
+
+
+def kv_bytes_per_cell(arch: Architecture, kind: str, bytes_per_element: float) -> float:
+    """K plus V bytes per cached token for one layer.
+
+    MLA caches the compressed latent: K = kv_lora_rank + rope dims, V = kv_lora_rank (llama.cpp mainline
+    deepseek2 cache, measured: DeepSeek-V3 61 layers x 16,384 cells = K 1,098 MiB + V 976 MiB).
+    """
+    if kind in "FSCH":
+        return 2 * arch.num_kv_heads * arch.head_dim * bytes_per_element
+    if kind == "M":
+        assert arch.mla
+        return (2 * arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
+    return 0.0
+
+
+def kv_cache_layer_bytes(arch: Architecture, scenario: Scenario) -> np.ndarray:
+    """Per-layer KV cache bytes (zero for recurrent layers)."""
+    out = np.zeros(arch.num_layers)
+    for i, kind in enumerate(arch.mixers):
+        per_cell = kv_bytes_per_cell(arch, kind, scenario.kv_bytes_per_element)
+        if per_cell:
+            out[i] = per_cell * kv_cells(arch, kind, scenario.context, scenario.concurrency, scenario.ubatch)
+    return out
+
+
+def kv_cache_bytes(arch: Architecture, scenario: Scenario) -> float:
+    return float(kv_cache_layer_bytes(arch, scenario).sum())
+
+
+def recurrent_state_per_layer(arch: Architecture, kind: str) -> float:
+    """Bytes of one sequence's constant state in one linear-attention or SSM layer (F32).
+
+    Mamba: conv state (d_conv-1)·(d_inner + 2·n_groups·d_state) plus SSM state d_inner·d_state
+    (mamba1: conv over d_inner only). Linear attention (KDA, Gated DeltaNet): short-conv state over q, k, v plus
+    a head_k_dim × head_v_dim matrix per value head.
+    """
+    if kind == "L":
+        la = arch.linear_attn
+        assert la
+        conv_channels = 2 * la.num_k_heads * la.head_k_dim + la.num_v_heads * la.head_v_dim
+        conv = (la.conv_kernel - 1) * conv_channels
+        state = la.num_v_heads * la.head_k_dim * la.head_v_dim
+        return float((conv + state) * STATE_BYTES)
+    if kind in "RH":
+        s = arch.ssm
+        assert s
+        if s.kind == "mamba1":
+            conv = (s.d_conv - 1) * s.d_inner
+        else:
+            conv = (s.d_conv - 1) * (s.d_inner + 2 * s.n_groups * s.d_state)
+        return float((conv + s.d_inner * s.d_state) * STATE_BYTES)
+    return 0.0
+
+
+def recurrent_state_layer_bytes(arch: Architecture, n_seq: int) -> np.ndarray:
+    return np.array([recurrent_state_per_layer(arch, k) * n_seq for k in arch.mixers])
+
+
+def recurrent_state_bytes(arch: Architecture, n_seq: int = 1) -> float:
+    return float(recurrent_state_layer_bytes(arch, n_seq).sum())
+
+
+def kv_bytes_per_token(arch: Architecture, bytes_per_element: float = 2.0) -> float:
+    """KV bytes one more token of context adds (full-attention and MLA layers; windows are capped)."""
+    return float(sum(kv_bytes_per_cell(arch, k, bytes_per_element) for k in arch.mixers if k not in "SC"))
+
+
+# ---------------------------------------------------------------------------------------------- buffers
+
+
+def compute_buffer_bytes(arch: Architecture, scenario: Scenario, output_on_device: bool = True) -> float:
+    """llama.cpp's reserved compute graph on the main device: the largest live set of one ubatch.
+
+    Three candidates (ggml-alloc reuses memory between them, so the largest wins):
+    - logits: vocab × n_ubatch F32 (+ one hidden-state tensor), when the output layer is on this device;
+    - attention scores without flash attention: n_kv × n_ubatch × n_heads F32 (+ six hidden-state tensors);
+    - FFN activations: n_ubatch × widest FFN × 3 F32.
+    Checked against measured buffers in ../shared/benchmarks/memory.csv (Llama 3.1 8B, 8K, no FA: 560 MiB).
+    """
+    ub = min(scenario.ubatch, max(1, scenario.context * scenario.concurrency))
+    act = ub * arch.hidden_size * 4.0
+    logits = arch.vocab_size * ub * 4.0 + act if output_on_device else act
+    n_kv = pad(scenario.context * scenario.concurrency) if arch.count("FCHM") else pad(scenario.ubatch)
+    if arch.count("SC") and not arch.count("FHM"):
+        n_kv = min(n_kv, pad((arch.sliding_window or 0) * scenario.concurrency + scenario.ubatch))
+    heads = arch.num_heads
+    if scenario.flash_attention:
+        attention = n_kv * ub * 2.0 + 6 * act  # F16 mask only; scores stay in on-chip tiles
+    else:
+        attention = n_kv * ub * heads * 4.0 + 6 * act
+    widest = arch.intermediate_size
+    if arch.moe:
+        widest = max(widest, arch.moe.expert_ffn * arch.moe.experts_per_token)
+    ffn = ub * widest * 3 * 4.0
+    return float(max(logits, attention, ffn))
+
+
+def output_buffer_bytes(arch: Architecture, scenario: Scenario) -> float:
+    """Logits kept in host memory: vocab × outputs F32 (gguf-parser-go #40: not device memory)."""
+    return float(arch.vocab_size * scenario.concurrency * 4)
+
+
+# Driver/runtime context per device that llama.cpp's buffer log does not show (CUDA context + cuBLAS workspace,
+# ROCm/HIP context, Vulkan/SYCL). Values in docs/method.md with sources.
+RUNTIME_OVERHEAD_GIB = {"nvidia": 0.35, "amd": 0.35, "intel": 0.35, "apple": 0.0, "cpu": 0.0}
+
+# llama.cpp --fit keeps 1024 MiB free per device (common/fit.cpp default margin), which also covers the desktop
+# compositor on a GPU that drives a display.
+DEVICE_MARGIN_GIB = 1.0
+
+
+def runtime_overhead_bytes(hw: Hardware) -> float:
+    return RUNTIME_OVERHEAD_GIB.get(hw.vendor, 0.35) * GIB
+
+
+def usable_memory_bytes(hw: Hardware) -> float:
+    """Memory one device lets a model use.
+
+    Discrete GPUs: all of it (the margin is counted as headroom). Apple: the GPU working-set limit macOS sets by
+    default (recommendedMaxWorkingSetSize: about 2/3 of RAM up to 36 GB, 3/4 above; raisable with
+    `sysctl iogpu.wired_limit_mb`). APUs and CPU hosts: RAM less what the OS and desktop keep (4 GiB, 8 GiB above
+    64 GiB).
+    """
+    mem = hw.memory_bytes
+    if hw.kind == "apple":
+        return mem * (0.75 if hw.memory_gib > 36 else 2 / 3)
+    if hw.kind in ("apu", "cpu"):
+        return mem - (8 if hw.memory_gib > 64 else 4) * GIB
+    return mem
+
+
+def headroom_bytes(hw: Hardware) -> float:
+    """Kept free on each device: llama.cpp --fit's margin on discrete GPUs; unified memory already excludes the OS."""
+    if hw.kind in ("apple", "apu", "cpu"):
+        return 0.5 * GIB
+    return DEVICE_MARGIN_GIB * GIB

@@ -1,0 +1,219 @@
+"""How fast: decode as a bandwidth roofline over the bytes each token reads, prefill as a compute roofline.
+
+Decode time per token = Σ over where weights live (device, host) of bytes read there / (peak bandwidth × efficiency)
++ a fixed per-layer cost. Bytes read are the *active* weights (for MoE: dense part + the experts routed to),
+plus the KV cache up to the current depth, plus recurrent state. Prefill time = FLOPs / (matrix peak × MFU),
+bounded below by streaming the weights once per ubatch; host-held weights cross PCIe once per ubatch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rigfit.estimate.fit import CPU_ONLY, Placement
+from rigfit.estimate.memory import kv_bytes_per_cell, recurrent_state_per_layer, weight_bytes
+from rigfit.estimate.structure import layer_params
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import Hardware
+from rigfit.model.quant import Quant
+from rigfit.model.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    decode_bw: float
+    layer_us: float
+    prefill_mfu: float
+    moe_prefill: float
+
+
+@dataclass(frozen=True)
+class HostConstants:
+    cpu_decode_bw: float
+    pcie_gbs: float
+    device_hop_us: float
+    tp_allreduce_us: float
+    disk_gbs: float
+
+
+@lru_cache(maxsize=1)
+def _constants() -> tuple[dict[str, Efficiency], HostConstants]:
+    from rigfit.catalog.loader import load_data
+
+    data = load_data("efficiency")
+    return {k: Efficiency(**v) for k, v in data["backends"].items()}, HostConstants(**data["host"])
+
+
+def efficiency(backend: str) -> Efficiency:
+    table, _ = _constants()
+    return table.get(backend, table["CPU"])
+
+
+def host_constants() -> HostConstants:
+    return _constants()[1]
+
+
+def default_backend(hw: Hardware, quant: Quant) -> str:
+    """The runtime backend a user would run this quant with on this hardware."""
+    if quant.family == "mlx":
+        return "MLX"
+    if quant.family in ("exl2", "exl3"):
+        return "ExLlama"
+    if quant.family != "gguf":
+        return "vLLM"
+    if hw.kind == "cpu":
+        return "CPU"
+    return {"nvidia": "CUDA", "apple": "Metal", "intel": "SYCL"}.get(
+        hw.vendor, "Vulkan" if hw.kind == "apu" else "ROCm"
+    )
+
+
+def expert_fraction(arch: Architecture, n_seq: int) -> float:
+    """Share of a MoE layer's routed experts read for one decode step of n_seq sequences (uniform routing)."""
+    if not arch.moe:
+        return 1.0
+    k, e = arch.moe.experts_per_token, arch.moe.num_experts
+    return 1.0 - (1.0 - k / e) ** n_seq
+
+
+def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float) -> np.ndarray:
+    """Per-layer bytes one decode step reads from the context state at a given depth (one sequence)."""
+    out = np.zeros(arch.num_layers)
+    for i, kind in enumerate(arch.mixers):
+        cells = depth
+        if kind in "SC":
+            cells = min(depth, arch.sliding_window or depth)
+        per_cell = kv_bytes_per_cell(arch, kind, bytes_per_element)
+        if kind == "M" and arch.mla:  # the decode kernel reads the latent once (V is a view of it)
+            per_cell = (arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
+        out[i] = per_cell * cells + 2 * recurrent_state_per_layer(arch, kind)
+    return out
+
+
+@dataclass(frozen=True)
+class DecodeSplit:
+    device_bytes: float
+    host_bytes: float
+    seconds: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        return 1.0 / self.seconds if self.seconds > 0 else 0.0
+
+
+def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, depth: int,
+                backend: str, tensor_parallel: bool = False) -> DecodeSplit:
+    """Seconds for one decode step of all `scenario.concurrency` sequences at a context depth."""
+    w = weight_bytes(arch, scenario.quant)
+    n_seq = scenario.concurrency
+    L = arch.num_layers
+    on_gpu = np.zeros(L, dtype=bool)
+    if placement.strategy != CPU_ONLY:
+        on_gpu[L - min(placement.gpu_layers, L):] = True
+    expert_on_gpu = on_gpu.copy()
+    expert_on_gpu[: placement.cpu_moe_layers] = False
+    frac = expert_fraction(arch, n_seq)
+    ctx = context_read_bytes(arch, depth, scenario.kv_bytes_per_element) * n_seq
+    dense = w.dense + ctx
+    experts = w.experts * frac
+    output = w.output if placement.gpu_layers > L or placement.strategy == CPU_ONLY else 0.0
+    dev = float(dense[on_gpu].sum() + experts[expert_on_gpu].sum()) + (output if placement.strategy != CPU_ONLY else 0.0)
+    host = float(dense[~on_gpu].sum() + experts[~expert_on_gpu].sum())
+    if placement.gpu_layers <= L and placement.strategy != CPU_ONLY:
+        host += w.output
+    if placement.strategy == CPU_ONLY:
+        dev, host = dev + host, 0.0
+    eff = efficiency(backend)
+    hc = host_constants()
+    devices = placement.n_devices
+    bw = hw.bandwidth_bytes * eff.decode_bw
+    if tensor_parallel and devices > 1:
+        t_dev = dev / (bw * devices) + L * hc.tp_allreduce_us * 1e-6
+    else:
+        t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
+    t_host = 0.0
+    if host > 0 and placement.strategy != CPU_ONLY:
+        host_bw = (scenario.host.bandwidth_bytes if scenario.host else 50e9) * hc.cpu_decode_bw
+        t_host = host / host_bw
+    t = t_dev + t_host + L * eff.layer_us * 1e-6
+    return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
+
+
+def decode_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, depth: int,
+                        backend: str, tensor_parallel: bool = False) -> float:
+    """Tokens per second for one sequence (at concurrency 1) at a context depth."""
+    return decode_step(arch, hw, scenario, placement, depth, backend, tensor_parallel).tokens_per_s
+
+
+def flops_per_token(arch: Architecture, depth: float) -> float:
+    """Forward FLOPs for one token at a context depth: 2·active params (no embedding lookup) + attention."""
+    lp = layer_params(arch)
+    linear = arch.active_params - lp.embedding
+    attn = 0.0
+    for kind in arch.mixers:
+        if kind in "FH":
+            attn += 4 * arch.num_heads * arch.head_dim * depth
+        elif kind in "SC":
+            attn += 4 * arch.num_heads * arch.head_dim * min(depth, arch.sliding_window or depth)
+        elif kind == "M" and arch.mla:
+            m = arch.mla
+            attn += 2 * arch.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) * depth
+    return 2 * linear + attn
+
+
+def matrix_tflops(hw: Hardware, quant: Quant) -> float:
+    """Peak matrix rate a prefill of this quant can use on this hardware (FP8/FP4 only where native)."""
+    if quant.compute == "fp4" and hw.fp4_tflops and hw.arch_key in quant.native_arch:
+        return hw.fp4_tflops
+    if quant.compute in ("fp8", "fp4") and hw.fp8_tflops and hw.arch_key in quant.native_arch:
+        return hw.fp8_tflops
+    return hw.matrix_tflops or 0.5
+
+
+def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,
+                    start_depth: int, backend: str, tensor_parallel: bool = False) -> float:
+    """Seconds to process n_tokens of prompt after start_depth tokens already in the cache."""
+    if n_tokens <= 0:
+        return 0.0
+    eff = efficiency(backend)
+    hc = host_constants()
+    w = weight_bytes(arch, scenario.quant)
+    flops = n_tokens * flops_per_token(arch, start_depth + n_tokens / 2)
+    mfu = eff.prefill_mfu * (eff.moe_prefill if arch.is_moe else 1.0)
+    devices = placement.n_devices if tensor_parallel else 1
+    if placement.strategy == CPU_ONLY:
+        peak = (hw.fp16_tflops or 0.5) * 1e12
+    else:
+        peak = matrix_tflops(hw, scenario.quant) * 1e12 * devices
+    t_compute = flops / (peak * mfu)
+    n_ubatch = -(-n_tokens // scenario.ubatch)
+    t_weights = n_ubatch * placement.device_weights / (hw.bandwidth_bytes * eff.decode_bw * max(1, devices))
+    t_host = 0.0
+    if placement.host_weights > 0 and placement.strategy != CPU_ONLY:
+        t_host = n_ubatch * placement.host_weights / (hc.pcie_gbs * 1e9)
+    return max(t_compute, t_weights) + t_host
+
+
+def prefill_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement,
+                         n_tokens: int, start_depth: int, backend: str, tensor_parallel: bool = False) -> float:
+    t = prefill_seconds(arch, hw, scenario, placement, n_tokens, start_depth, backend, tensor_parallel)
+    return n_tokens / t if t > 0 else 0.0
+
+
+def load_seconds(weights_file_bytes: float) -> float:
+    """Cold start: reading the model file once from disk."""
+    return weights_file_bytes / (host_constants().disk_gbs * 1e9)
+
+
+def batch_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, depth: int,
+                       backend: str, tensor_parallel: bool = False) -> float:
+    """Aggregate decode tokens/s of scenario.concurrency sequences: bandwidth- or compute-bound, whichever is slower."""
+    step = decode_step(arch, hw, scenario, placement, depth, backend, tensor_parallel)
+    eff = efficiency(backend)
+    peak = (hw.fp16_tflops if placement.strategy == CPU_ONLY else matrix_tflops(hw, scenario.quant)) or 0.5
+    devices = placement.n_devices if tensor_parallel else 1
+    t_compute = scenario.concurrency * flops_per_token(arch, depth) / (peak * 1e12 * devices * eff.prefill_mfu)
+    return scenario.concurrency / max(step.seconds, t_compute)

@@ -1,0 +1,150 @@
+"""The structure of a model, as far as memory and speed depend on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# One character per decoder layer; see docs/catalog-schema.md.
+FULL, SLIDING, CHUNKED, MLA_LAYER, LINEAR, SSM_LAYER, HYBRID, NO_MIXER = "FSCMLRHN"
+MIXER_KINDS = frozenset("FSCMLRHN")
+ATTENTION_KINDS = frozenset("FSCH")  # layers holding a GQA K/V cache
+DENSE_FFN, MOE_FFN, NO_FFN = "DEN"
+
+
+@dataclass(frozen=True)
+class MLA:
+    kv_lora_rank: int
+    qk_rope_head_dim: int
+    qk_nope_head_dim: int = 128
+    v_head_dim: int = 128
+    q_lora_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class LinearAttention:
+    kind: str  # kda | gated_deltanet | lightning | other
+    num_v_heads: int
+    num_k_heads: int
+    head_k_dim: int
+    head_v_dim: int
+    conv_kernel: int = 4
+
+
+@dataclass(frozen=True)
+class SSM:
+    kind: str  # mamba1 | mamba2
+    d_inner: int
+    d_state: int
+    d_conv: int = 4
+    n_heads: int = 0
+    head_dim: int = 0
+    n_groups: int = 1
+
+
+@dataclass(frozen=True)
+class MoE:
+    num_experts: int
+    experts_per_token: int
+    expert_ffn: int
+    shared_experts: int = 0
+    shared_expert_ffn: int = 0
+    ffn: str = ""  # one char per layer: D dense, E MoE, N none
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    params_b: float
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int
+    max_context: int
+    mixers: str
+    tie_embeddings: bool = False
+    sliding_window: int | None = None
+    mla: MLA | None = None
+    linear_attn: LinearAttention | None = None
+    ssm: SSM | None = None
+    moe: MoE | None = None
+    active_params_b: float | None = None
+    family: str = ""
+    hf_repo: str = ""
+    source: str = ""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+    release: str = ""
+    notes: str = ""
+    gguf_repo: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.mixers) != self.num_layers:
+            raise ValueError(f"{self.name}: mixers has {len(self.mixers)} chars for {self.num_layers} layers")
+        if not set(self.mixers) <= MIXER_KINDS:
+            raise ValueError(f"{self.name}: unknown mixer kinds {set(self.mixers) - MIXER_KINDS}")
+        if self.moe and len(self.moe.ffn) != self.num_layers:
+            raise ValueError(f"{self.name}: moe.ffn has {len(self.moe.ffn)} chars for {self.num_layers} layers")
+        if "M" in self.mixers and self.mla is None:
+            raise ValueError(f"{self.name}: MLA layers without mla parameters")
+        if "L" in self.mixers and self.linear_attn is None:
+            raise ValueError(f"{self.name}: linear-attention layers without linear_attn parameters")
+        if set("RH") & set(self.mixers) and self.ssm is None:
+            raise ValueError(f"{self.name}: SSM layers without ssm parameters")
+        if set("SC") & set(self.mixers) and not self.sliding_window:
+            raise ValueError(f"{self.name}: sliding layers without sliding_window")
+        if self.params_b <= 0:
+            raise ValueError(f"{self.name}: params_b must be positive")
+
+    def count(self, kinds: str) -> int:
+        return sum(1 for c in self.mixers if c in kinds)
+
+    @property
+    def is_moe(self) -> bool:
+        return self.moe is not None
+
+    @property
+    def total_params(self) -> float:
+        return self.params_b * 1e9
+
+    @property
+    def embedding_params(self) -> float:
+        return float(self.vocab_size * self.hidden_size)
+
+    @property
+    def output_params(self) -> float:
+        """The LM head; zero when tied to the embedding (the embedding tensor is reused)."""
+        return 0.0 if self.tie_embeddings else float(self.vocab_size * self.hidden_size)
+
+    @property
+    def moe_layers(self) -> int:
+        return self.moe.ffn.count(MOE_FFN) if self.moe else 0
+
+    @property
+    def routed_expert_params(self) -> float:
+        """Parameters of all routed experts (gate, up and down projections: 3·hidden·ffn each)."""
+        if not self.moe:
+            return 0.0
+        return float(self.moe_layers * self.moe.num_experts * 3 * self.hidden_size * self.moe.expert_ffn)
+
+    @property
+    def active_routed_expert_params(self) -> float:
+        if not self.moe:
+            return 0.0
+        return float(self.moe_layers * self.moe.experts_per_token * 3 * self.hidden_size * self.moe.expert_ffn)
+
+    @property
+    def active_params(self) -> float:
+        """Parameters touched per token: all but the routed experts not chosen.
+
+        A cited figure (model card) wins; otherwise derived from the routed-expert structure.
+        """
+        if self.active_params_b:
+            return self.active_params_b * 1e9
+        return self.total_params - self.routed_expert_params + self.active_routed_expert_params
+
+    @property
+    def dense_params(self) -> float:
+        """Everything but the routed experts: attention, norms, dense FFNs, shared experts, embeddings."""
+        return self.total_params - self.routed_expert_params
