@@ -1,0 +1,238 @@
+"""The one JSON shape of a report (`rigfit check --json`, `/api/v1/estimate`). Sizes in GiB, speeds in tok/s."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rigfit.estimate.check import Alternative, Evaluation, Report, Upgrade, power_of_two_floor
+from rigfit.estimate.fit import NO_FIT
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import GIB, Hardware
+from rigfit.model.quant import Quant
+
+SCHEMA_VERSION = 1
+
+STRATEGY_LABELS = {
+    "full_gpu": "All on the accelerator",
+    "expert_offload": "Experts in host RAM (--n-cpu-moe)",
+    "layer_offload": "Layers in host RAM (-ngl)",
+    "cpu_only": "CPU and system RAM",
+    "wont_fit": "Does not fit",
+}
+STATUS_LABELS = {"fits": "Fits", "tight": "Tight fit", "offload": "Runs with offload", "no_fit": "Won't run"}
+
+
+def gib(x: float) -> float:
+    return round(x / GIB, 2)
+
+
+def r1(x: float) -> float:
+    return round(x, 1)
+
+
+def model_dict(a: Architecture) -> dict[str, Any]:
+    kinds = {"F": "full attention", "S": "sliding window", "C": "chunked attention", "M": "MLA", "L": "linear attention",
+             "R": "SSM (Mamba)", "H": "attention + SSM", "N": "FFN only"}
+    layers = {kinds[k]: a.mixers.count(k) for k in "FSCMLRHN" if a.mixers.count(k)}
+    return {
+        "name": a.name,
+        "family": a.family,
+        "params_b": a.params_b,
+        "active_params_b": round(a.active_params / 1e9, 2),
+        "moe": a.is_moe,
+        "layers": a.num_layers,
+        "layer_types": layers,
+        "sliding_window": a.sliding_window,
+        "max_context": a.max_context,
+        "hf_repo": a.hf_repo,
+        "source": a.source,
+    }
+
+
+def hardware_dict(h: Hardware) -> dict[str, Any]:
+    return {
+        "name": h.name,
+        "display_name": h.display_name,
+        "count": h.count,
+        "vendor": h.vendor,
+        "kind": h.kind,
+        "architecture": h.architecture,
+        "memory_gib": h.memory_gib,
+        "bandwidth_gbs": h.bandwidth_gbs,
+        "fp16_tflops": h.fp16_tflops,
+        "unified_memory": h.unified,
+        "msrp_usd": h.msrp_usd,
+        "year": h.year,
+        "sources": dict(h.sources),
+    }
+
+
+def quant_dict(q: Quant) -> dict[str, Any]:
+    return {
+        "name": q.name,
+        "family": q.family,
+        "bits": q.bpw,
+        "effective_bpw": round(q.body_bpw, 3),
+        "quality": q.quality,
+        "quality_rank": round(q.quality_rank, 3),
+        "runtimes": list(q.runtimes),
+        "native_on": list(q.native_arch),
+        "source": q.source,
+    }
+
+
+def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
+    p, n = ev.placement, ev.need
+    return {
+        "context": ev.context,
+        "backend": ev.backend,
+        "fit": p.status,
+        "fit_label": STATUS_LABELS[p.status],
+        "grade": ev.grade.letter,
+        "score": ev.grade.score,
+        "grade_parts": dict(ev.grade.parts),
+        "memory": {
+            "weights_gib": gib(n.weights),
+            "weights_file_gib": gib(n.weights_file),
+            "kv_cache_gib": gib(n.kv_cache),
+            "recurrent_state_gib": gib(n.recurrent_state),
+            "compute_buffer_gib": gib(n.compute_buffer),
+            "runtime_overhead_gib": gib(n.runtime_overhead),
+            "headroom_gib": gib(n.headroom),
+            "total_gib": gib(n.total),
+            "available_gib": gib(p.device_capacity * p.n_devices + (n.headroom if p.status != NO_FIT else n.headroom)),
+            "host_resident_gib": gib(n.host_resident),
+        },
+        "placement": {
+            "strategy": p.strategy,
+            "label": STRATEGY_LABELS[p.strategy],
+            "gpu_layers": p.gpu_layers,
+            "cpu_moe_layers": p.cpu_moe_layers,
+            "offload_percent": r1(p.offload_fraction * 100),
+            "device_gib": gib(p.device_bytes),
+            "device_capacity_gib": gib(p.device_capacity),
+            "host_ram_gib": gib(p.host_bytes),
+            "host_capacity_gib": gib(p.host_capacity),
+            "devices": p.n_devices,
+        },
+        "speed": {
+            "decode_tps": r1(ev.decode_tps),
+            "prefill_tps": r1(ev.prefill_tps),
+            "ttft_s": round(ev.ttft_s, 2),
+            "cold_ttft_s": round(ev.cold_ttft_s, 2),
+            "throughput_tps": r1(ev.throughput_tps),
+        },
+        "safe_context": {"exact": ev.safe_context, "power_of_two": power_of_two_floor(ev.safe_context)},
+    }
+
+
+def upgrade_dict(u: Upgrade, current: Hardware) -> dict[str, Any]:
+    return {
+        "pick": u.pick,
+        "hardware": u.hardware.name,
+        "vendor": u.hardware.vendor,
+        "memory_gib": u.hardware.memory_gib,
+        "memory_delta_gib": round(u.hardware.memory_gib - current.memory_gib * current.count, 1),
+        "bandwidth_gbs": u.hardware.bandwidth_gbs,
+        "bandwidth_delta_gbs": round(u.hardware.bandwidth_gbs - current.bandwidth_gbs, 1),
+        "grade": u.evaluation.grade.letter,
+        "score": u.evaluation.grade.score,
+        "decode_tps": r1(u.evaluation.decode_tps),
+        "msrp_usd": u.hardware.msrp_usd,
+        "why": list(u.why),
+    }
+
+
+def alternative_dict(a: Alternative) -> dict[str, Any]:
+    return {
+        "model": a.arch.name,
+        "params_b": a.arch.params_b,
+        "quant": a.quant.name,
+        "grade": a.evaluation.grade.letter,
+        "score": a.evaluation.grade.score,
+        "decode_tps": r1(a.evaluation.decode_tps),
+        "fit": a.evaluation.placement.status,
+    }
+
+
+def verdict(ev: Evaluation) -> str:
+    if ev.placement.status == NO_FIT:
+        return "no"
+    if ev.placement.strategy in ("expert_offload", "layer_offload"):
+        return "yes_with_offload"
+    return "yes"
+
+
+def report_dict(rep: Report) -> dict[str, Any]:
+    req, main = rep.request, rep.main
+    best = rep.best_quant
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "model": model_dict(req.arch),
+        "hardware": hardware_dict(req.hw),
+        "host": hardware_dict(req.host) if req.host else None,
+        "settings": {
+            "quant": req.quant.name,
+            "context": main.context,
+            "kv_cache_type": req.kv_type,
+            "workload": req.workload.key,
+            "mode": req.mode.key,
+            "concurrency": req.mode.concurrency,
+            "backend": main.backend,
+        },
+        "verdict": verdict(main),
+        "quant": quant_dict(req.quant),
+        **evaluation_dict(main),
+        "bottleneck": {
+            "kind": rep.bottleneck.kind,
+            "title": rep.bottleneck.title,
+            "detail": rep.bottleneck.detail,
+            "fix": {"title": rep.bottleneck.fix_title, "detail": rep.bottleneck.fix_detail},
+        },
+        "naive_layer_offload": None,
+        "advice": list(rep.advice),
+        "best_quant": best.quant.name if best else None,
+        "quants": [
+            {
+                **quant_dict(r.quant),
+                "weights_gib": round(r.weights_gib, 2),
+                "total_gib": gib(r.evaluation.need.total),
+                "fit": r.evaluation.placement.status,
+                "strategy": r.evaluation.placement.strategy,
+                "grade": r.evaluation.grade.letter,
+                "score": r.evaluation.grade.score,
+                "decode_tps": r1(r.evaluation.decode_tps),
+                "safe_context": r.evaluation.safe_context,
+                "best": r.best,
+            }
+            for r in rep.quants
+        ],
+        "workloads": [
+            {
+                "workload": w.workload.key,
+                "label": w.workload.label,
+                "prompt_tokens": w.workload.prompt_tokens,
+                "output_tokens": w.workload.output_tokens,
+                "context": w.evaluation.context,
+                "fit": w.evaluation.placement.status,
+                "grade": w.evaluation.grade.letter,
+                "score": w.evaluation.grade.score,
+                "decode_tps": r1(w.evaluation.decode_tps),
+                "ttft_s": round(w.evaluation.ttft_s, 2),
+                "safe_context": w.evaluation.safe_context,
+            }
+            for w in rep.workloads
+        ],
+        "upgrades": [upgrade_dict(u, req.hw) for u in rep.upgrades],
+        "alternatives": [alternative_dict(a) for a in rep.alternatives],
+        "commands": rep.commands,
+    }
+    if rep.naive_offload is not None:
+        n = rep.naive_offload
+        out["naive_layer_offload"] = {
+            "gpu_layers": n.placement.gpu_layers,
+            "offload_percent": r1(n.placement.offload_fraction * 100),
+            "decode_tps": r1(n.decode_tps),
+            "fit": n.placement.status,
+        }
+    return out

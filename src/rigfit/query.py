@@ -1,0 +1,85 @@
+"""From what a user typed to a Report: resolve names, validate values, run the engine. CLI, API and pages call this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rigfit.catalog import NotFound, find_hardware, find_model, find_quant, load_hardware, load_models, load_quants
+from rigfit.catalog.loader import load_data
+from rigfit.catalog.workloads import find_mode, find_workload, load_workloads
+from rigfit.estimate.check import Report, Request, report
+from rigfit.model.scenario import KV_TYPE_BYTES
+
+DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
+TABLE_QUANTS = ("Q2_K", "Q3_K_S", "Q3_K_M", "IQ4_XS", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "MXFP4",
+                "FP8", "NVFP4", "AWQ-INT4", "MLX-4bit", "MLX-8bit")
+MAX_CONTEXT = 16 * 1024 * 1024
+MAX_GPUS = 64
+
+
+class UserError(ValueError):
+    """Bad input: shown to the user as one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Query:
+    model: str
+    hardware: str
+    quant: str = "Q4_K_M"
+    context: int | None = None
+    workload: str = "chat"
+    mode: str = "balanced"
+    gpus: int | None = None
+    kv_type: str = "f16"
+    host: str | None = None
+    backend: str | None = None
+
+
+def build_request(q: Query) -> Request:
+    if q.context is not None and (q.context < 1 or q.context > MAX_CONTEXT):
+        raise UserError(f"context must be between 1 and {MAX_CONTEXT:,} tokens, got {q.context}")
+    if q.gpus is not None and not 1 <= q.gpus <= MAX_GPUS:
+        raise UserError(f"--gpus must be between 1 and {MAX_GPUS}, got {q.gpus}")
+    if q.kv_type not in KV_TYPE_BYTES:
+        raise UserError(f"unknown KV cache type {q.kv_type!r} (one of: {', '.join(KV_TYPE_BYTES)})")
+    try:
+        arch = find_model(q.model)
+        hw = find_hardware(q.hardware)
+        quant = find_quant(q.quant)
+        workload = find_workload(q.workload)
+        mode = find_mode(q.mode)
+        host = find_hardware(q.host or DEFAULT_HOST)
+    except NotFound as exc:
+        raise UserError(str(exc)) from exc
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if q.gpus:
+        if hw.kind != "gpu" and q.gpus > 1:
+            raise UserError(f"{hw.name} is not a discrete GPU; --gpus applies to GPUs only")
+        hw = hw.with_count(q.gpus)
+    if host.kind != "cpu":
+        raise UserError(f"--host must be a CPU/RAM profile (see `rigfit hardware --vendor cpu`), got {host.name}")
+    return Request(arch=arch, hw=hw, quant=quant, workload=workload, mode=mode, context=q.context,
+                   kv_type=q.kv_type, host=host, backend=q.backend)
+
+
+def table_quants() -> list:
+    by_name = {x.name: x for x in load_quants()}
+    return [by_name[n] for n in TABLE_QUANTS if n in by_name]
+
+
+def run_query(q: Query, with_market: bool = True) -> Report:
+    req = build_request(q)
+    families = load_data("quants")["families"]
+    vendors = {k: tuple(v["vendors"]) for k, v in families.items()}
+    native_fp8 = req.hw.arch_key in families["fp8"].get("native_arch", [])
+    vllm_quant = find_quant("FP8" if native_fp8 else "AWQ-INT4")
+    return report(
+        req,
+        table_quants(),
+        list(load_workloads()),
+        list(load_hardware()) if with_market else [],
+        list(load_models()) if with_market else [],
+        vendors,
+        vllm_quant=vllm_quant,
+    )
