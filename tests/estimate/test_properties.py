@@ -1,0 +1,63 @@
+"""Monotonicity: more memory or more bandwidth never lowers a grade, a speed, or a safe context."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import gemma3_like, gpu, host_ram, kimi_linear, llama31_8b, mamba_hybrid
+from rigfit.catalog import find_quant
+from rigfit.catalog.workloads import load_modes, load_workloads
+from rigfit.estimate.check import Request, evaluate
+
+ARCHS = [llama31_8b(), kimi_linear(), gemma3_like(), mamba_hybrid()]
+QUANTS = ["Q4_K_M", "Q8_0", "Q2_K", "F16"]
+
+common = dict(
+    arch_i=st.integers(0, len(ARCHS) - 1),
+    quant=st.sampled_from(QUANTS),
+    mem=st.floats(2, 160),
+    bw=st.floats(100, 8000),  # a GPU at least as fast as its host RAM (else offloading more is faster)
+    extra=st.floats(0.5, 200),
+    workload=st.sampled_from(load_workloads()),
+    mode=st.sampled_from(load_modes()),
+)
+
+
+def request(arch_i, quant, mem, bw, workload, mode) -> Request:
+    return Request(ARCHS[arch_i], gpu(mem, bw, 100), find_quant(quant), workload, mode, host=host_ram())
+
+
+@settings(max_examples=60, deadline=None)
+@given(**common)
+def test_more_memory_never_lowers_the_grade(arch_i, quant, mem, bw, extra, workload, mode):
+    base = request(arch_i, quant, mem, bw, workload, mode)
+    more = replace(base, hw=gpu(mem + extra, bw, 100))
+    a, b = evaluate(base), evaluate(more)
+    assert b.grade.score >= a.grade.score - 1e-9
+    assert b.safe_context >= a.safe_context
+    assert b.decode_tps >= a.decode_tps - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(**common)
+def test_more_bandwidth_never_lowers_the_grade(arch_i, quant, mem, bw, extra, workload, mode):
+    base = request(arch_i, quant, mem, bw, workload, mode)
+    more = replace(base, hw=gpu(mem, bw + extra * 10, 100))
+    a, b = evaluate(base), evaluate(more)
+    assert b.grade.score >= a.grade.score - 1e-9
+    assert b.decode_tps >= a.decode_tps - 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(arch_i=common["arch_i"], quant=common["quant"], ctx=st.integers(1, 200_000), more=st.integers(1, 200_000))
+def test_memory_need_grows_with_context(arch_i, quant, ctx, more):
+    from rigfit.estimate.fit import memory_need
+    from rigfit.model import Scenario
+
+    arch = ARCHS[arch_i]
+    s1 = Scenario(quant=find_quant(quant), context=ctx)
+    s2 = Scenario(quant=find_quant(quant), context=ctx + more)
+    assert memory_need(arch, gpu(), s2).total >= memory_need(arch, gpu(), s1).total
