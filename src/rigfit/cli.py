@@ -241,6 +241,55 @@ def quants(as_json: bool = typer.Option(False, "--json")) -> None:
     console.print(t)
 
 
+@app.command()
+def validate(
+    file: str = typer.Argument(..., help="CSV of measurements (../shared/benchmarks format: speed.csv or memory.csv)"),
+    as_json: bool = typer.Option(False, "--json"),
+    rows: bool = typer.Option(True, "--rows/--no-rows", help="Print the per-row table"),
+) -> None:
+    """Predict every measured row and report the error: median and p90 absolute % error, and bias."""
+    from pathlib import Path
+
+    from rigfit.validate import summary, validate_file
+
+    path = Path(file)
+    if not path.is_file():
+        fail(f"no such file: {file}")
+    try:
+        results = validate_file(path)
+    except (ValueError, KeyError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+        return
+    lines = {r.line for r in results}
+    resolved = {r.line for r in results if r.predicted is not None}
+    stats = summary(results)
+    unresolved = sorted({(r.line, r.label, r.error) for r in results if r.predicted is None})
+    data = {"rows": len(lines), "resolved": len(resolved), **stats,
+            "unresolved": [{"line": ln, "row": lab, "error": e} for ln, lab, e in unresolved]}
+    if as_json:
+        emit_json(data)
+        return
+    if rows:
+        t = Table(title="Predicted vs measured", title_justify="left")
+        for c in ("Line", "Kind", "Row", "Measured", "Predicted", "Error %"):
+            t.add_column(c, justify="right" if c in ("Line", "Measured", "Predicted", "Error %") else "left")
+        for r in results:
+            pe = r.pct_error
+            t.add_row(str(r.line), r.kind, r.label, f"{r.measured:,.2f}", "—" if r.predicted is None else f"{r.predicted:,.2f}",
+                      r.error[:60] if pe is None else f"{pe:+.1f}")
+        console.print(t)
+    st = Table(title=f"{len(resolved)} of {len(lines)} rows resolved", title_justify="left")
+    for c in ("Quantity", "N", "Median |error| %", "P90 |error| %", "Median signed %"):
+        st.add_column(c)
+    for kind in ("decode", "prefill", "memory"):
+        k = stats[kind]
+        fmt = lambda v: "—" if v is None else f"{v:.1f}"  # noqa: E731
+        st.add_row(kind, str(k["n"]), fmt(k["median_ape"]), fmt(k["p90_ape"]), fmt(k["median_signed_pe"]))
+    console.print(st)
+    if unresolved:
+        console.print(f"[yellow]{len(unresolved)} row(s) not resolved[/] (listed above with the reason).")
+
+
 def main() -> None:
     try:
         app()

@@ -62,7 +62,7 @@ class MemoryNeed:
 class Placement:
     strategy: str
     status: str  # fits | tight | offload | no_fit
-    gpu_layers: int  # llama.cpp -ngl (num_layers + 1 = all layers and the output layer)
+    gpu_layers: int  # llama.cpp -ngl: output layer + (ngl - 1) last repeating layers; num_layers + 1 = everything
     cpu_moe_layers: int  # llama.cpp --n-cpu-moe
     device_bytes: float  # per device, all of it: weights + state + buffers + runtime
     device_capacity: float  # per device usable (memory the runtime may take)
@@ -166,18 +166,19 @@ def place(arch: Architecture, hw: Hardware, scenario: Scenario, expert_offload: 
             if placement.host_bytes <= host_cap:
                 return placement
             return _no_fit(placement)
-    # Whole layers: llama.cpp puts the last -ngl layers on the GPU; the output layer needs ngl > num_layers.
+    # Whole layers: llama.cpp's -ngl N puts the output layer and the last N-1 repeating layers on the GPU
+    # (i_gpu_start = n_layer + 1 - N in llama-model.cpp).
     per_layer = w.layers + layer_state
     best = None
-    for ngl in range(arch.num_layers, -1, -1):
-        on_gpu = float(per_layer[arch.num_layers - ngl:].sum()) if ngl else 0.0
+    for k in range(arch.num_layers, -1, -1):
+        on_gpu = float(per_layer[arch.num_layers - k:].sum()) + w.output if k else w.output
         if on_gpu + compute * n <= budget:
-            dev_w = float(w.layers[arch.num_layers - ngl:].sum()) if ngl else 0.0
-            dev_state = float(layer_state[arch.num_layers - ngl:].sum()) if ngl else 0.0
+            dev_w = (float(w.layers[arch.num_layers - k:].sum()) if k else 0.0) + w.output
+            dev_state = float(layer_state[arch.num_layers - k:].sum()) if k else 0.0
             host_w = w.device_total - dev_w
-            best = result(LAYER_OFFLOAD, OFFLOAD, ngl, 0, dev_w, dev_state, host_w, state_total - dev_state, compute)
+            best = result(LAYER_OFFLOAD, OFFLOAD, k + 1, 0, dev_w, dev_state, host_w, state_total - dev_state, compute)
             break
-    if best is None:
+    if best is None:  # not even the output layer fits: everything runs on the CPU (-ngl 0)
         best = result(LAYER_OFFLOAD, OFFLOAD, 0, 0, 0.0, 0.0, w.device_total, state_total, compute)
     if best.host_bytes > host_cap:
         return _no_fit(best)
@@ -191,3 +192,49 @@ def _no_fit(p: Placement) -> Placement:
 def layer_offload_only(arch: Architecture, hw: Hardware, scenario: Scenario) -> Placement:
     """What whole-layer offload alone gives (what tools without expert offload pick), to compare with."""
     return place(arch, hw, scenario, expert_offload=False)
+
+
+def placement_for(arch: Architecture, hw: Hardware, scenario: Scenario, gpu_layers: int, cpu_moe_layers: int = 0,
+                  cpu_only: bool = False) -> Placement:
+    """A placement given as llama.cpp flags (-ngl, --n-cpu-moe), e.g. to replay a measured run."""
+    w = weight_bytes(arch, scenario.quant)
+    n = hw.count
+    L = arch.num_layers
+    layer_state = kv_cache_layer_bytes(arch, scenario) + recurrent_state_layer_bytes(arch, scenario.concurrency)
+    compute = compute_buffer_bytes(arch, scenario)
+    need = memory_need(arch, hw, scenario)
+    if cpu_only or hw.kind == "cpu":
+        total = w.device_total + float(layer_state.sum()) + compute
+        return Placement(CPU_ONLY, FITS, 0, 0, total, usable_memory_bytes(hw), w.device_total, 0.0, total,
+                         usable_memory_bytes(hw), 0.0, 1, (total,))
+    ngl = max(0, min(gpu_layers, L + 1))
+    on = gpu_layer_mask(L, ngl)
+    experts_on = on.copy()
+    experts_on[:cpu_moe_layers] = False
+    dev_w = float(w.dense[on].sum() + w.experts[experts_on].sum()) + (w.output if ngl >= 1 else 0.0)
+    host_w = w.device_total - dev_w
+    dev_state = float(layer_state[on].sum())
+    dev_total = dev_w + dev_state + (compute + runtime_overhead_bytes(hw)) * n
+    cap = usable_memory_bytes(hw) - headroom_bytes(hw) - runtime_overhead_bytes(hw)
+    if host_w <= 0:
+        strategy = FULL_GPU
+    elif cpu_moe_layers and ngl > L:
+        strategy = EXPERT_OFFLOAD
+    else:
+        strategy = LAYER_OFFLOAD
+    status = FITS if dev_total - runtime_overhead_bytes(hw) * n <= cap * n else NO_FIT
+    if strategy != FULL_GPU and status == FITS:
+        status = OFFLOAD
+    host_total = host_w + float(layer_state[~on].sum()) + need.host_resident
+    return Placement(strategy, status, ngl, cpu_moe_layers, dev_total / n, cap + runtime_overhead_bytes(hw), dev_w,
+                     host_w, host_total, _host_capacity(hw, scenario), host_w / (w.total or 1.0), n,
+                     tuple(dev_total / n for _ in range(n)))
+
+
+def gpu_layer_mask(num_layers: int, ngl: int) -> np.ndarray:
+    """Which repeating layers -ngl puts on the GPU: the last ngl-1 (the output layer takes one)."""
+    on = np.zeros(num_layers, dtype=bool)
+    k = max(0, min(ngl - 1, num_layers))
+    if k:
+        on[num_layers - k:] = True
+    return on

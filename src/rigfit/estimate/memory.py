@@ -201,9 +201,11 @@ def output_buffer_bytes(arch: Architecture, scenario: Scenario) -> float:
     return float(arch.vocab_size * scenario.concurrency * 4)
 
 
-# Driver/runtime context per device that llama.cpp's buffer log does not show (CUDA context + cuBLAS workspace,
+# Driver/runtime context per device that llama.cpp's buffer log does not show. The CUDA primary context alone
+# takes 107 MiB on an RTX 4060 Ti and 555 MiB on an RTX PRO 6000 (grows with SM count; llama.cpp PR #23604);
+# 0.3 GiB is the middle of that range (CUDA context + cuBLAS workspace,
 # ROCm/HIP context, Vulkan/SYCL). Values in docs/method.md with sources.
-RUNTIME_OVERHEAD_GIB = {"nvidia": 0.35, "amd": 0.35, "intel": 0.35, "apple": 0.0, "cpu": 0.0}
+RUNTIME_OVERHEAD_GIB = {"nvidia": 0.3, "amd": 0.3, "intel": 0.3, "apple": 0.0, "cpu": 0.0}
 
 # llama.cpp --fit keeps 1024 MiB free per device (common/fit.cpp default margin), which also covers the desktop
 # compositor on a GPU that drives a display.

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rigfit.estimate.fit import CPU_ONLY, Placement
+from rigfit.estimate.fit import CPU_ONLY, Placement, gpu_layer_mask
 from rigfit.estimate.memory import kv_bytes_per_cell, recurrent_state_per_layer, weight_bytes
 from rigfit.estimate.structure import layer_params
 from rigfit.model.architecture import Architecture
@@ -37,6 +37,8 @@ class HostConstants:
     device_hop_us: float
     tp_allreduce_us: float
     disk_gbs: float
+    cpu_layer_us: float
+    cpu_moe_layer_us: float
 
 
 @lru_cache(maxsize=1)
@@ -110,20 +112,17 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     w = weight_bytes(arch, scenario.quant)
     n_seq = scenario.concurrency
     L = arch.num_layers
-    on_gpu = np.zeros(L, dtype=bool)
-    if placement.strategy != CPU_ONLY:
-        on_gpu[L - min(placement.gpu_layers, L):] = True
+    cpu_only = placement.strategy == CPU_ONLY
+    on_gpu = gpu_layer_mask(L, placement.gpu_layers) if not cpu_only else np.zeros(L, dtype=bool)
     expert_on_gpu = on_gpu.copy()
     expert_on_gpu[: placement.cpu_moe_layers] = False
     frac = expert_fraction(arch, n_seq)
     ctx = context_read_bytes(arch, depth, scenario.kv_bytes_per_element) * n_seq
     dense = w.dense + ctx
     experts = w.experts * frac
-    output = w.output if placement.gpu_layers > L or placement.strategy == CPU_ONLY else 0.0
-    dev = float(dense[on_gpu].sum() + experts[expert_on_gpu].sum()) + (output if placement.strategy != CPU_ONLY else 0.0)
-    host = float(dense[~on_gpu].sum() + experts[~expert_on_gpu].sum())
-    if placement.gpu_layers <= L and placement.strategy != CPU_ONLY:
-        host += w.output
+    output_on_gpu = placement.gpu_layers >= 1 and not cpu_only
+    dev = float(dense[on_gpu].sum() + experts[expert_on_gpu].sum()) + (w.output if output_on_gpu else 0.0)
+    host = float(dense[~on_gpu].sum() + experts[~expert_on_gpu].sum()) + (0.0 if output_on_gpu else w.output)
     if placement.strategy == CPU_ONLY:
         dev, host = dev + host, 0.0
     eff = efficiency(backend)
@@ -138,7 +137,12 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     if host > 0 and placement.strategy != CPU_ONLY:
         host_bw = (scenario.host.bandwidth_bytes if scenario.host else 50e9) * hc.cpu_decode_bw
         t_host = host / host_bw
-    t = t_dev + t_host + L * eff.layer_us * 1e-6
+    # Layers computed on the CPU pay ggml's per-op thread synchronisation: a whole layer (attention + FFN) costs
+    # more than a layer whose routed experts alone run there.
+    cpu_full = int((~on_gpu).sum()) if not cpu_only else 0
+    cpu_experts = int((on_gpu & ~expert_on_gpu).sum()) if arch.is_moe and not cpu_only else 0
+    t_cpu_layers = (cpu_full * hc.cpu_layer_us + cpu_experts * hc.cpu_moe_layer_us) * 1e-6
+    t = t_dev + t_host + t_cpu_layers + L * eff.layer_us * 1e-6
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
 
