@@ -69,6 +69,14 @@ class Index(Generic[T]):
                 if len(tied) == 1:
                     return best[2]
                 raise NotFound(self.kind, query, self._names([m[2] for m in matches if m[0] == best[0]])[:3])
+            # The query names an entry plus details the catalog does not split on ("Radeon 8060S", "Instruct
+            # abliterated"): the entry with the most of its name inside the query wins, when only one does.
+            inside = [(len(ts), i, e) for i, (ts, e) in enumerate(self.token_sets) if ts and ts <= q and len(ts) >= 2]
+            if inside:
+                inside.sort(key=lambda m: (-m[0], m[1]))
+                top = {id(m[2]) for m in inside if m[0] == inside[0][0]}
+                if len(top) == 1:
+                    return inside[0][2]
         raise NotFound(self.kind, query, self.suggest(query))
 
     def _names(self, items: Iterable[T]) -> list[str]:

@@ -1,0 +1,118 @@
+"""Refit the runtime efficiency constants from measured llama-bench rows and write catalog/data/efficiency.yaml.
+
+    .venv/bin/python benchmarks/calibrate.py ../shared/benchmarks/speed.csv [--dry-run]
+
+Physics kept fixed; only efficiencies are fitted, per backend:
+- decode: 1/tps = a · bytes_read/peak_bw + c · n_layers over rows that run fully on the device, as a least-squares
+  fit of relative error; decode_bw = 1/a (clamped to (0, 1]), layer_us = c.
+- prefill: prefill_mfu = median over dense-model rows of FLOPs / (peak × t_measured) for prompts up to 4K tokens,
+  moe_prefill = the same median over MoE rows divided by the dense one.
+Rows with host offload, multiple devices or RPC are left to validation (they test the offload and split models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
+from rigfit.catalog.loader import data_dir
+from rigfit.estimate.fit import placement_for
+from rigfit.estimate.speed import decode_step, efficiency, flops_per_token, matrix_tflops
+from rigfit.model.scenario import Scenario
+from rigfit.validate import TEST, backend_of
+
+MIN_ROWS = 3
+
+
+def rows_for_fit(path: Path):
+    for row in csv.DictReader(path.open(encoding="utf-8")):
+        if row.get("offload") or row.get("host") or int(row.get("n_devices") or 1) != 1 or "RPC" in row["backend"]:
+            continue
+        m = TEST.match(row["test"].strip())
+        if not m:
+            continue
+        try:
+            arch, quant, hw = find_model(row["model"]), find_quant(row["quant"]), find_hardware(row["hardware"])
+        except NotFound:
+            continue
+        ngl = (row.get("ngl") or "").strip()
+        if ngl.isdigit() and int(ngl) < arch.num_layers and backend_of(row["backend"]) != "CPU":
+            continue
+        yield row, m, arch, quant, hw, backend_of(row["backend"])
+
+
+def fit(path: Path) -> dict[str, dict[str, float]]:
+    decode: dict[str, list[tuple[float, float, float]]] = {}
+    prefill: dict[str, list[tuple[float, bool]]] = {}
+    for row, m, arch, quant, hw, backend in rows_for_fit(path):
+        kind, n, depth = m.group(1), int(m.group(2)), int(m.group(3) or 0)
+        tps = float(row["tok_s"])
+        cpu = backend == "CPU" or hw.kind == "cpu"
+        s = Scenario(quant=quant, context=max(512, depth + n))
+        p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
+        if kind == "tg":
+            step = decode_step(arch, hw, s, p, depth + n // 2, backend)
+            raw = step.device_bytes / hw.bandwidth_bytes  # seconds at 100 % of peak bandwidth
+            decode.setdefault(backend, []).append((raw, float(arch.num_layers), 1.0 / tps))
+        elif n <= 4096:
+            peak = (hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5
+            flops = n * flops_per_token(arch, depth + n / 2)
+            prefill.setdefault(backend, []).append((flops / (peak * 1e12) / (n / tps), arch.is_moe))
+    out: dict[str, dict[str, float]] = {}
+    for backend in sorted(set(decode) | set(prefill)):
+        base = efficiency(backend)
+        new = {"decode_bw": base.decode_bw, "layer_us": base.layer_us, "prefill_mfu": base.prefill_mfu,
+               "moe_prefill": base.moe_prefill}
+        rows = decode.get(backend, [])
+        if len(rows) >= MIN_ROWS:
+            a_mat = np.array([[r / t, layers / t] for r, layers, t in rows])
+            coef, *_ = np.linalg.lstsq(a_mat, np.ones(len(rows)), rcond=None)
+            a, c = float(coef[0]), float(coef[1])
+            if c < 0:  # no measurable fixed cost: refit the bandwidth term alone
+                a, c = float(np.median([t / r for r, _, t in rows])), 0.0
+            new["decode_bw"] = round(min(1.0, 1.0 / max(a, 1e-9)), 3)
+            new["layer_us"] = round(c * 1e6, 1)
+        pre = prefill.get(backend, [])
+        dense = [x for x, moe in pre if not moe]
+        moe = [x for x, is_moe in pre if is_moe]
+        if len(dense) >= MIN_ROWS:
+            new["prefill_mfu"] = round(min(1.0, statistics.median(dense)), 3)
+        if len(moe) >= MIN_ROWS and new["prefill_mfu"] > 0:
+            new["moe_prefill"] = round(min(1.0, statistics.median(moe) / new["prefill_mfu"]), 3)
+        out[backend] = new
+        print(f"{backend:8s} decode rows {len(rows):3d}  prefill rows {len(dense):3d}+{len(moe):2d} moe  -> {new}",
+              file=sys.stderr)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("csv", type=Path)
+    ap.add_argument("--dry-run", action="store_true")
+    args = ap.parse_args()
+    fitted = fit(args.csv)
+    path = data_dir() / "efficiency.yaml"
+    text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    for backend, values in fitted.items():
+        data["backends"][backend] = values
+    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    body = yaml.safe_dump({"backends": data["backends"]}, sort_keys=False, default_flow_style=None, width=120)
+    host = text[text.index("# Offload:"):] if "# Offload:" in text else yaml.safe_dump({"host": data["host"]})
+    if args.dry_run:
+        print(body)
+        return
+    path.write_text(header + body + host, encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
