@@ -24,18 +24,21 @@ def find_model(name: str) -> Architecture:
     return model_index().find(name)
 
 
-_COUNT = re.compile(r"^\s*(\d+)\s*[x×*]\s*(.+)$", re.I)
+_COUNT = re.compile(r"^\s*(\d{1,2})\s*[x×*]\s+(.+)$", re.I)
 
 
 def find_hardware(name: str) -> Hardware:
-    """A catalog device; '2x RTX 3090' gives two of them."""
+    """A catalog device; '2x RTX 3090' gives two of them (a name that is itself in the catalog wins)."""
     m = _COUNT.match(name)
-    if m:
+    if not m:
+        return hardware_index().find(name)
+    try:
+        return hardware_index().find(name)
+    except NotFound:
         count = int(m.group(1))
         if count < 1:
-            raise ValueError("device count must be at least 1")
+            raise ValueError("device count must be at least 1") from None
         return hardware_index().find(m.group(2)).with_count(count)
-    return hardware_index().find(name)
 
 
 def find_quant(name: str) -> Quant:
