@@ -49,6 +49,19 @@ def rows_for_fit(path: Path):
         yield row, m, arch, quant, hw, backend_of(row["backend"])
 
 
+def _fit_decode(rows: list[tuple[float, float, float]]) -> tuple[float, float]:
+    """Least squares in relative error of 1/tps = a·raw + c·layers, with a >= 1 (bandwidth efficiency <= 1) and c >= 0."""
+    a_mat = np.array([[r / t, layers / t] for r, layers, t in rows])
+    coef, *_ = np.linalg.lstsq(a_mat, np.ones(len(rows)), rcond=None)
+    a, c = float(coef[0]), float(coef[1])
+    if c < 0:
+        a, c = float(np.median([t / r for r, _, t in rows])), 0.0
+    if a < 1.0:  # faster than peak bandwidth is unphysical: pin a at 1 and put the rest in the fixed cost
+        a = 1.0
+        c = max(0.0, float(np.median([(t - r) / layers for r, layers, t in rows])))
+    return a, c
+
+
 def fit(path: Path) -> dict[str, dict[str, float]]:
     decode: dict[str, list[tuple[float, float, float]]] = {}
     prefill: dict[str, list[tuple[float, bool]]] = {}
@@ -58,37 +71,42 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
         cpu = backend == "CPU" or hw.kind == "cpu"
         s = Scenario(quant=quant, context=max(512, depth + n))
         p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
+        keys = (backend, f"{backend}/{hw.arch_key}")
         if kind == "tg":
             step = decode_step(arch, hw, s, p, depth + n // 2, backend)
             raw = step.device_bytes / hw.bandwidth_bytes  # seconds at 100 % of peak bandwidth
-            decode.setdefault(backend, []).append((raw, float(arch.num_layers), 1.0 / tps))
+            if tps * raw > 1.1:  # faster than the memory can deliver the weights: a broken row, not physics
+                print(f"skipped (above the bandwidth roofline): {row['hardware']} {row['model']} {row['test']} "
+                      f"{tps} tok/s", file=sys.stderr)
+                continue
+            for k in keys:
+                decode.setdefault(k, []).append((raw, float(arch.num_layers), 1.0 / tps))
         elif n <= 4096:
             peak = (hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5
             flops = n * flops_per_token(arch, depth + n / 2)
-            prefill.setdefault(backend, []).append((flops / (peak * 1e12) / (n / tps), arch.is_moe))
+            for k in keys:
+                prefill.setdefault(k, []).append((flops / (peak * 1e12) / (n / tps), arch.is_moe))
     out: dict[str, dict[str, float]] = {}
-    for backend in sorted(set(decode) | set(prefill)):
-        base = efficiency(backend)
-        new = {"decode_bw": base.decode_bw, "layer_us": base.layer_us, "prefill_mfu": base.prefill_mfu,
-               "moe_prefill": base.moe_prefill}
-        rows = decode.get(backend, [])
+    for key in sorted(set(decode) | set(prefill)):
+        backend = key.split("/")[0]
+        base = out.get(backend) or efficiency(backend).__dict__
+        new = dict(base)
+        rows = decode.get(key, [])
         if len(rows) >= MIN_ROWS:
-            a_mat = np.array([[r / t, layers / t] for r, layers, t in rows])
-            coef, *_ = np.linalg.lstsq(a_mat, np.ones(len(rows)), rcond=None)
-            a, c = float(coef[0]), float(coef[1])
-            if c < 0:  # no measurable fixed cost: refit the bandwidth term alone
-                a, c = float(np.median([t / r for r, _, t in rows])), 0.0
-            new["decode_bw"] = round(min(1.0, 1.0 / max(a, 1e-9)), 3)
+            a, c = _fit_decode(rows)
+            new["decode_bw"] = round(min(1.0, 1.0 / a), 3)
             new["layer_us"] = round(c * 1e6, 1)
-        pre = prefill.get(backend, [])
+        pre = prefill.get(key, [])
         dense = [x for x, moe in pre if not moe]
         moe = [x for x, is_moe in pre if is_moe]
         if len(dense) >= MIN_ROWS:
             new["prefill_mfu"] = round(min(1.0, statistics.median(dense)), 3)
         if len(moe) >= MIN_ROWS and new["prefill_mfu"] > 0:
             new["moe_prefill"] = round(min(1.0, statistics.median(moe) / new["prefill_mfu"]), 3)
-        out[backend] = new
-        print(f"{backend:8s} decode rows {len(rows):3d}  prefill rows {len(dense):3d}+{len(moe):2d} moe  -> {new}",
+        if "/" in key and new == out.get(backend):
+            continue
+        out[key] = new
+        print(f"{key:16s} decode rows {len(rows):3d}  prefill rows {len(dense):3d}+{len(moe):2d} moe  -> {new}",
               file=sys.stderr)
     return out
 
@@ -102,8 +120,9 @@ def main() -> None:
     path = data_dir() / "efficiency.yaml"
     text = path.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    for backend, values in fitted.items():
-        data["backends"][backend] = values
+    data["backends"] = {k: v for k, v in data["backends"].items() if "/" not in k}
+    for key, values in fitted.items():
+        data["backends"][key] = values
     header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
     body = yaml.safe_dump({"backends": data["backends"]}, sort_keys=False, default_flow_style=None, width=120)
     host = text[text.index("# Offload:"):] if "# Offload:" in text else yaml.safe_dump({"host": data["host"]})
@@ -112,6 +131,31 @@ def main() -> None:
         return
     path.write_text(header + body + host, encoding="utf-8")
     print(f"wrote {path}", file=sys.stderr)
+    write_uncertainty(args.csv, path)
+
+
+def write_uncertainty(csv_path: Path, path: Path) -> None:
+    """Second pass: replay every row with the new constants; the 10th/90th percentiles of the signed error give the
+    'likely' range shown next to each estimate (measured = predicted / (1 + error))."""
+    from rigfit.catalog.loader import load_data
+    from rigfit.estimate import speed
+    from rigfit.validate import validate_file
+
+    load_data.cache_clear()
+    speed._constants.cache_clear()
+    results = validate_file(csv_path)
+    text = path.read_text(encoding="utf-8")
+    if "\nuncertainty:" in text:
+        text = text[: text.index("\nuncertainty:")] + "\n"
+    lines = ["uncertainty:  # signed error quantiles (predicted/measured - 1) of benchmarks/calibrate.py's replay"]
+    for kind in ("decode", "prefill"):
+        errs = sorted(r.pct_error / 100 for r in results if r.kind == kind and r.pct_error is not None)
+        if len(errs) < 10:
+            continue
+        q = lambda f: errs[min(len(errs) - 1, int(round(f * (len(errs) - 1))))]  # noqa: E731
+        lines.append(f"  {kind}: {{p10: {q(0.1):.3f}, p90: {q(0.9):.3f}, n: {len(errs)}}}")
+    path.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -93,8 +93,9 @@ def render_check(d: dict[str, Any]) -> None:
 
     key = Table.grid(padding=(0, 3))
     key.add_row("Decode", "TTFT", "Prefill", "Safe context", "Memory", "Offload")
+    lo, hi = speed["decode_likely_tps"]
     key.add_row(
-        f"[bold]{tps(speed['decode_tps'])}[/] tok/s", f"[bold]{speed['ttft_s']:.2f}[/] s",
+        f"[bold]{tps(speed['decode_tps'])}[/] tok/s (likely {tps(lo)}–{tps(hi)})", f"[bold]{speed['ttft_s']:.2f}[/] s",
         f"{tps(speed['prefill_tps'])} tok/s", f"[bold]{ctx_label(d['safe_context']['power_of_two'])}[/] "
         f"({d['safe_context']['exact']:,})", f"{mem['total_gib']:.1f} / {mem['available_gib']:.1f} GiB",
         f"{place['offload_percent']:.0f}%",

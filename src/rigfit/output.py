@@ -6,6 +6,7 @@ from typing import Any
 
 from rigfit.estimate.check import Alternative, Evaluation, Report, Upgrade, power_of_two_floor
 from rigfit.estimate.fit import NO_FIT
+from rigfit.estimate.speed import likely_range
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import GIB, Hardware
 from rigfit.model.quant import Quant
@@ -117,6 +118,8 @@ def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
         },
         "speed": {
             "decode_tps": r1(ev.decode_tps),
+            "decode_likely_tps": [r1(x) for x in likely_range(ev.decode_tps, "decode")],
+            "prefill_likely_tps": [r1(x) for x in likely_range(ev.prefill_tps, "prefill")],
             "prefill_tps": r1(ev.prefill_tps),
             "ttft_s": round(ev.ttft_s, 2),
             "cold_ttft_s": round(ev.cold_ttft_s, 2),

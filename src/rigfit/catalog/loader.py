@@ -80,6 +80,7 @@ def architecture_from_entry(e: dict[str, Any]) -> Architecture:
         release=str(e.get("release", "") or ""),
         notes=str(e.get("notes", "") or ""),
         gguf_repo=str(e.get("gguf_repo", "") or ""),
+        ffn_gated=bool(e.get("ffn_gated", True)),
     )
 
 

@@ -33,6 +33,10 @@ def tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in re.findall(r"[a-z]+|\d+(?:\.\d+)?", text.lower().replace("+", " plus ")) if t not in NOISE_WORDS)
 
 
+def _numbers(ts: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for t in ts if t[0].isdigit())
+
+
 def _memory_suffixes(name: str) -> list[str]:
     """'Apple M2 Ultra 76-core GPU 192GB' is also asked for without its memory size."""
     stripped = re.sub(r"\s*\(?\d+\s*GB\)?\s*$", "", name, flags=re.I)
@@ -47,6 +51,7 @@ class Index(Generic[T]):
     loose: dict[str, T]
     token_sets: list[tuple[frozenset[str], T]]
     display: dict[str, str]
+    strict_numbers: bool = False  # models: every number in the query (a size, a version) must be in the entry
 
     def find(self, query: str) -> T:
         key = normalize(query)
@@ -71,7 +76,8 @@ class Index(Generic[T]):
                 raise NotFound(self.kind, query, self._names([m[2] for m in matches if m[0] == best[0]])[:3])
             # The query names an entry plus details the catalog does not split on ("Radeon 8060S", "Instruct
             # abliterated"): the entry with the most of its name inside the query wins, when only one does.
-            inside = [(len(ts), i, e) for i, (ts, e) in enumerate(self.token_sets) if ts and ts <= q and len(ts) >= 2]
+            inside = [(len(ts), i, e) for i, (ts, e) in enumerate(self.token_sets) if ts and ts <= q and len(ts) >= 2
+                      and (not self.strict_numbers or _numbers(q) <= ts)]
             if inside:
                 inside.sort(key=lambda m: (-m[0], m[1]))
                 top = {id(m[2]) for m in inside if m[0] == inside[0][0]}
@@ -107,7 +113,7 @@ class Index(Generic[T]):
         return out
 
 
-def build_index(kind: str, entries: Iterable[T]) -> Index[T]:
+def build_index(kind: str, entries: Iterable[T], strict_numbers: bool = False) -> Index[T]:
     entries = tuple(entries)
     exact: dict[str, T] = {}
     loose: dict[str, T] = {}
@@ -126,7 +132,7 @@ def build_index(kind: str, entries: Iterable[T]) -> Index[T]:
                 loose.setdefault(normalize(f"{n} {mem:g}GB"), e)
             for s in _memory_suffixes(n):
                 loose.setdefault(normalize(s), e)
-    return Index(kind, entries, exact, loose, token_sets, display)
+    return Index(kind, entries, exact, loose, token_sets, display, strict_numbers)
 
 
 @lru_cache(maxsize=None)
@@ -134,7 +140,7 @@ def _cached(kind: str) -> Index:
     from rigfit.catalog import loader
 
     source = {"model": loader.load_models, "hardware": loader.load_hardware, "quant": loader.load_quants}[kind]
-    return build_index(kind, source())
+    return build_index(kind, source(), strict_numbers=kind == "model")
 
 
 def model_index() -> Index:

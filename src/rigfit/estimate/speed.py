@@ -49,9 +49,23 @@ def _constants() -> tuple[dict[str, Efficiency], HostConstants]:
     return {k: Efficiency(**v) for k, v in data["backends"].items()}, HostConstants(**data["host"])
 
 
-def efficiency(backend: str) -> Efficiency:
+def efficiency(backend: str, arch_key: str = "") -> Efficiency:
+    """Constants for a backend, refined per architecture generation where measurements allow ("ROCm/rdna3")."""
     table, _ = _constants()
-    return table.get(backend, table["CPU"])
+    return table.get(f"{backend}/{arch_key}") or table.get(backend) or table["CPU"]
+
+
+def likely_range(value: float, kind: str) -> tuple[float, float]:
+    """The range the measured value likely falls in, from the validation error quantiles (p10..p90).
+
+    measured = predicted / (1 + error); with no calibration data for this kind, ±30 %.
+    """
+    from rigfit.catalog.loader import load_data
+
+    q = (load_data("efficiency").get("uncertainty") or {}).get(kind)
+    if not q or value <= 0:
+        return (value * 0.7, value * 1.3) if value > 0 else (0.0, 0.0)
+    return value / (1 + q["p90"]), value / (1 + q["p10"])
 
 
 def host_constants() -> HostConstants:
@@ -125,7 +139,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     host = float(dense[~on_gpu].sum() + experts[~expert_on_gpu].sum()) + (0.0 if output_on_gpu else w.output)
     if placement.strategy == CPU_ONLY:
         dev, host = dev + host, 0.0
-    eff = efficiency(backend)
+    eff = efficiency(backend, hw.arch_key)
     hc = host_constants()
     devices = placement.n_devices
     bw = hw.bandwidth_bytes * eff.decode_bw
@@ -182,7 +196,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     """Seconds to process n_tokens of prompt after start_depth tokens already in the cache."""
     if n_tokens <= 0:
         return 0.0
-    eff = efficiency(backend)
+    eff = efficiency(backend, hw.arch_key)
     hc = host_constants()
     w = weight_bytes(arch, scenario.quant)
     flops = n_tokens * flops_per_token(arch, start_depth + n_tokens / 2)
@@ -216,7 +230,7 @@ def batch_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, pla
                        backend: str, tensor_parallel: bool = False) -> float:
     """Aggregate decode tokens/s of scenario.concurrency sequences: bandwidth- or compute-bound, whichever is slower."""
     step = decode_step(arch, hw, scenario, placement, depth, backend, tensor_parallel)
-    eff = efficiency(backend)
+    eff = efficiency(backend, hw.arch_key)
     peak = (hw.fp16_tflops if placement.strategy == CPU_ONLY else matrix_tflops(hw, scenario.quant)) or 0.5
     devices = placement.n_devices if tensor_parallel else 1
     t_compute = scenario.concurrency * flops_per_token(arch, depth) / (peak * 1e12 * devices * eff.prefill_mfu)

@@ -51,7 +51,7 @@ def ffn_params(arch: Architecture, kind: str) -> tuple[float, float]:
     """(dense part, routed-expert part) of one layer's FFN. Gated FFNs: gate, up, down = 3·hidden·width."""
     h = arch.hidden_size
     if kind == "D":
-        return 3.0 * h * arch.intermediate_size, 0.0
+        return (3.0 if arch.ffn_gated else 2.0) * h * arch.intermediate_size, 0.0
     if kind == "E":
         moe = arch.moe
         assert moe is not None

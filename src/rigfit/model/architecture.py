@@ -78,6 +78,7 @@ class Architecture:
     release: str = ""
     notes: str = ""
     gguf_repo: str = ""
+    ffn_gated: bool = True  # SwiGLU/GeGLU (gate, up, down); False for plain MLPs (relu², gelu: up, down)
 
     def __post_init__(self) -> None:
         if len(self.mixers) != self.num_layers:
