@@ -25,7 +25,7 @@ import yaml
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
 from rigfit.catalog.loader import data_dir
 from rigfit.estimate.fit import placement_for
-from rigfit.estimate.speed import decode_step, efficiency, flops_per_token, matrix_tflops
+from rigfit.estimate.speed import attention_flops, decode_step, efficiency, flops_per_token, matrix_tflops
 from rigfit.model.scenario import Scenario
 from rigfit.validate import TEST, backend_of
 
@@ -49,17 +49,26 @@ def rows_for_fit(path: Path):
         yield row, m, arch, quant, hw, backend_of(row["backend"])
 
 
-def _fit_decode(rows: list[tuple[float, float, float]]) -> tuple[float, float]:
-    """Least squares in relative error of 1/tps = a·raw + c·layers, with a >= 1 (bandwidth efficiency <= 1) and c >= 0."""
-    a_mat = np.array([[r / t, layers / t] for r, layers, t in rows])
-    coef, *_ = np.linalg.lstsq(a_mat, np.ones(len(rows)), rcond=None)
-    a, c = float(coef[0]), float(coef[1])
-    if c < 0:
-        a, c = float(np.median([t / r for r, _, t in rows])), 0.0
+def _fit_decode(rows: list[tuple[float, float, float, float]]) -> tuple[float, float, float]:
+    """Fit 1/tps = a·raw_bytes_time + c·layers + g·raw_attention_time in relative error, every term non-negative
+    and a >= 1 (bandwidth efficiency <= 1), g >= 1 (attention efficiency <= 1). Terms that come out negative
+    are dropped (their constant keeps its default) and the rest refit."""
+    active = [0, 1, 2]
+    y = np.ones(len(rows))
+    x = np.array([[r / t, layers / t, at / t] for r, layers, at, t in rows])
+    coef = np.zeros(3)
+    while active:
+        sol, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
+        if (sol >= 0).all():
+            coef[:] = 0
+            coef[active] = sol
+            break
+        active.pop(int(np.argmin(sol)))
+    a, c, g = (float(v) for v in coef)
     if a < 1.0:  # faster than peak bandwidth is unphysical: pin a at 1 and put the rest in the fixed cost
         a = 1.0
-        c = max(0.0, float(np.median([(t - r) / layers for r, layers, t in rows])))
-    return a, c
+        c = max(0.0, float(np.median([(t - r - g * at) / layers for r, layers, at, t in rows])))
+    return a, c, g
 
 
 def fit(path: Path) -> dict[str, dict[str, float]]:
@@ -79,8 +88,10 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
                 print(f"skipped (above the bandwidth roofline): {row['hardware']} {row['model']} {row['test']} "
                       f"{tps} tok/s", file=sys.stderr)
                 continue
+            peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
+            attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)  # seconds at 100 % of peak
             for k in keys:
-                decode.setdefault(k, []).append((raw, float(arch.num_layers), 1.0 / tps))
+                decode.setdefault(k, []).append((raw, float(arch.num_layers), attn, 1.0 / tps))
         elif n <= 4096:
             peak = (hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5
             flops = n * flops_per_token(arch, depth + n / 2)
@@ -93,9 +104,11 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
         new = dict(base)
         rows = decode.get(key, [])
         if len(rows) >= MIN_ROWS:
-            a, c = _fit_decode(rows)
+            a, c, g = _fit_decode(rows)
             new["decode_bw"] = round(min(1.0, 1.0 / a), 3)
             new["layer_us"] = round(c * 1e6, 1)
+            if g > 0:
+                new["attn_eff"] = round(min(1.0, 1.0 / g), 4)
         pre = prefill.get(key, [])
         dense = [x for x, moe in pre if not moe]
         moe = [x for x, is_moe in pre if is_moe]

@@ -28,6 +28,7 @@ class Efficiency:
     layer_us: float
     prefill_mfu: float
     moe_prefill: float
+    attn_eff: float = 1.0  # fraction of matrix peak the single-token attention over the cache reaches
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,11 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     cpu_full = int((~on_gpu).sum()) if not cpu_only else 0
     cpu_experts = int((on_gpu & ~expert_on_gpu).sum()) if arch.is_moe and not cpu_only else 0
     t_cpu_layers = (cpu_full * hc.cpu_layer_us + cpu_experts * hc.cpu_moe_layer_us) * 1e-6
-    t = t_dev + t_host + t_cpu_layers + L * eff.layer_us * 1e-6
+    # Attention of one new token over the cache is small, latency-bound work: its FLOPs run at a low fraction of
+    # peak (large on CPUs), which is why generation slows with depth faster than the KV bytes alone explain.
+    peak = (hw.fp16_tflops if cpu_only else hw.matrix_tflops) or 0.5
+    t_attn = n_seq * attention_flops(arch, depth) / (peak * 1e12 * eff.attn_eff)
+    t = t_dev + t_host + t_cpu_layers + t_attn + L * eff.layer_us * 1e-6
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
 
@@ -169,7 +174,11 @@ def decode_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, pl
 def flops_per_token(arch: Architecture, depth: float) -> float:
     """Forward FLOPs for one token at a context depth: 2·active params (no embedding lookup) + attention."""
     lp = layer_params(arch)
-    linear = arch.active_params - lp.embedding
+    return 2 * (arch.active_params - lp.embedding) + attention_flops(arch, depth)
+
+
+def attention_flops(arch: Architecture, depth: float) -> float:
+    """FLOPs of one token's attention over `depth` cached tokens (QK^T and PV), all layers."""
     attn = 0.0
     for kind in arch.mixers:
         if kind in "FH":
@@ -179,7 +188,7 @@ def flops_per_token(arch: Architecture, depth: float) -> float:
         elif kind == "M" and arch.mla:
             m = arch.mla
             attn += 2 * arch.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) * depth
-    return 2 * linear + attn
+    return attn
 
 
 def matrix_tflops(hw: Hardware, quant: Quant) -> float:
