@@ -25,7 +25,14 @@ import yaml
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
 from rigfit.catalog.loader import data_dir
 from rigfit.estimate.fit import placement_for
-from rigfit.estimate.speed import attention_flops, decode_step, efficiency, flops_per_token, matrix_tflops
+from rigfit.estimate.speed import (
+    attention_flops,
+    decode_step,
+    efficiency,
+    efficiency_key,
+    flops_per_token,
+    matrix_tflops,
+)
 from rigfit.model.scenario import Scenario
 from rigfit.validate import TEST, backend_of
 
@@ -53,7 +60,9 @@ def _fit_decode(rows: list[tuple[float, float, float, float]]) -> tuple[float, f
     """Fit 1/tps = a·raw_bytes_time + c·layers + g·raw_attention_time in relative error, every term non-negative
     and a >= 1 (bandwidth efficiency <= 1), g >= 1 (attention efficiency <= 1). Terms that come out negative
     are dropped (their constant keeps its default) and the rest refit."""
-    active = [0, 1, 2]
+    # the attention term is identifiable only from rows deep enough for it to matter (> 3 % of the step)
+    deep = sum(1 for r, layers, at, t in rows if at / t > 0.03 * 0.01)
+    active = [0, 1, 2] if deep >= MIN_ROWS else [0, 1]
     y = np.ones(len(rows))
     x = np.array([[r / t, layers / t, at / t] for r, layers, at, t in rows])
     coef = np.zeros(3)
@@ -80,7 +89,7 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
         cpu = backend == "CPU" or hw.kind == "cpu"
         s = Scenario(quant=quant, context=max(512, depth + n))
         p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
-        keys = (backend, f"{backend}/{hw.arch_key}")
+        keys = (backend, f"{backend}/{efficiency_key(hw)}")
         if kind == "tg":
             step = decode_step(arch, hw, s, p, depth + n // 2, backend)
             raw = step.device_bytes / hw.bandwidth_bytes  # seconds at 100 % of peak bandwidth
@@ -97,31 +106,51 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
             flops = n * flops_per_token(arch, depth + n / 2)
             for k in keys:
                 prefill.setdefault(k, []).append((flops / (peak * 1e12) / (n / tps), arch.is_moe))
-    out: dict[str, dict[str, float]] = {}
-    for key in sorted(set(decode) | set(prefill)):
+    # Per architecture generation first; the backend-wide constants (used for generations with no measurements)
+    # are the median over generations, so one heavily measured chip does not stand in for all.
+    per_arch: dict[str, dict[str, float]] = {}
+    for key in sorted(k for k in set(decode) | set(prefill) if "/" in k):
         backend = key.split("/")[0]
-        base = out.get(backend) or efficiency(backend).__dict__
-        new = dict(base)
-        rows = decode.get(key, [])
-        if len(rows) >= MIN_ROWS:
-            a, c, g = _fit_decode(rows)
-            new["decode_bw"] = round(min(1.0, 1.0 / a), 3)
-            new["layer_us"] = round(c * 1e6, 1)
-            if g > 0:
-                new["attn_eff"] = round(min(1.0, 1.0 / g), 4)
-        pre = prefill.get(key, [])
-        dense = [x for x, moe in pre if not moe]
-        moe = [x for x, is_moe in pre if is_moe]
-        if len(dense) >= MIN_ROWS:
-            new["prefill_mfu"] = round(min(1.0, statistics.median(dense)), 3)
-        if len(moe) >= MIN_ROWS and new["prefill_mfu"] > 0:
-            new["moe_prefill"] = round(min(1.0, statistics.median(moe) / new["prefill_mfu"]), 3)
-        if "/" in key and new == out.get(backend):
-            continue
-        out[key] = new
-        print(f"{key:16s} decode rows {len(rows):3d}  prefill rows {len(dense):3d}+{len(moe):2d} moe  -> {new}",
-              file=sys.stderr)
+        vals = _fit_group(decode.get(key, []), prefill.get(key, []), efficiency(backend).__dict__)
+        if vals:
+            per_arch[key] = vals
+    out: dict[str, dict[str, float]] = {}
+    for backend in sorted({k.split("/")[0] for k in per_arch} | {k for k in decode if "/" not in k}):
+        archs = [v for k, v in per_arch.items() if k.split("/")[0] == backend]
+        base = dict(efficiency(backend).__dict__)
+        if archs:
+            for field in base:
+                measured = [a[field] for a in archs if a.get(field) is not None]
+                # attention efficiency shows only in rows at depth: one generation's value is no backend default
+                if measured and (field != "attn_eff" or len(measured) >= 2):
+                    base[field] = round(statistics.median(measured), 4)
+        out[backend] = base
+    for key, vals in per_arch.items():
+        merged = {**out[key.split("/")[0]], **vals}
+        if merged != out[key.split("/")[0]]:
+            out[key] = merged
+    for key, vals in out.items():
+        print(f"{key:16s} -> {vals}", file=sys.stderr)
     return out
+
+
+def _fit_group(drows, prows, defaults) -> dict[str, float]:
+    """Constants one group of rows supports (only those with enough rows)."""
+    new: dict[str, float] = {}
+    if len(drows) >= MIN_ROWS:
+        a, c, g = _fit_decode(drows)
+        new["decode_bw"] = round(min(1.0, 1.0 / a), 3)
+        new["layer_us"] = round(c * 1e6, 1)
+        if g > 0:
+            new["attn_eff"] = max(1e-4, round(min(1.0, 1.0 / g), 4))
+    dense = [x for x, moe in prows if not moe]
+    moe = [x for x, is_moe in prows if is_moe]
+    if len(dense) >= MIN_ROWS:
+        new["prefill_mfu"] = round(min(1.0, statistics.median(dense)), 3)
+    mfu = new.get("prefill_mfu", defaults["prefill_mfu"])
+    if len(moe) >= MIN_ROWS and mfu > 0:
+        new["moe_prefill"] = round(min(1.0, statistics.median(moe) / mfu), 3)
+    return new
 
 
 def main() -> None:
@@ -136,9 +165,9 @@ def main() -> None:
     data["backends"] = {k: v for k, v in data["backends"].items() if "/" not in k}
     for key, values in fitted.items():
         data["backends"][key] = values
-    header = "".join(line + "\n" for line in text.splitlines() if line.startswith("#"))
+    header = text[: text.index("backends:")]
     body = yaml.safe_dump({"backends": data["backends"]}, sort_keys=False, default_flow_style=None, width=120)
-    host = text[text.index("# Offload:"):] if "# Offload:" in text else yaml.safe_dump({"host": data["host"]})
+    host = text[text.index("\nhost:") + 1:]
     if args.dry_run:
         print(body)
         return

@@ -143,13 +143,15 @@ def render_check(d: dict[str, Any]) -> None:
 
     if d["upgrades"]:
         ut = Table(title="Upgrade options", title_justify="left")
-        for c in ("Pick", "Hardware", "Memory", "Bandwidth", "Grade", "Decode tok/s", "MSRP", "Why"):
+        for c in ("Pick", "Hardware", "Memory", "Bandwidth", "Grade", "Decode tok/s", "MSRP"):
             ut.add_column(c)
         for u in d["upgrades"]:
             ut.add_row(u["pick"], u["hardware"], f"{u['memory_gib']:g} GiB ({u['memory_delta_gib']:+g})",
                        f"{u['bandwidth_gbs']:,.0f} GB/s ({u['bandwidth_delta_gbs']:+,.0f})", grade_text(u["grade"], u["score"]),
-                       tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}", " ".join(u["why"]))
+                       tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}")
         console.print(ut)
+        for u in d["upgrades"]:
+            console.print(f"  [bold]{u['hardware']}[/]: {' '.join(u['why'])}")
     if d["alternatives"]:
         console.print("[bold]Other models that run well here:[/] " + ", ".join(
             f"{a['model']} {a['quant']} ({a['grade']}, {tps(a['decode_tps'])} tok/s)" for a in d["alternatives"]))

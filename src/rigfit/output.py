@@ -73,7 +73,7 @@ def quant_dict(q: Quant) -> dict[str, Any]:
         "name": q.name,
         "family": q.family,
         "bits": q.bpw,
-        "effective_bpw": round(q.body_bpw, 3),
+        "effective_bpw": round(q.expert_bpw, 3),  # = body bpw, except MoE-native mixes (MXFP4 experts)
         "quality": q.quality,
         "quality_rank": round(q.quality_rank, 3),
         "runtimes": list(q.runtimes),

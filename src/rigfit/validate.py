@@ -55,13 +55,29 @@ def _hardware(name: str, n: int) -> Hardware:
 
 
 def _offload_layers(arch: Architecture, offload: str) -> int:
-    """--n-cpu-moe equivalent of a tensor override: every MoE layer, or the layer range the regex names."""
+    """--n-cpu-moe equivalent of a tensor override: the number of layers whose expert FFNs stay in host RAM (which
+    layers does not change bytes or time), every MoE layer when no range is named."""
     if not offload:
         return 0
-    m = re.search(r"blk\.\(?(\d+)\s*-\s*(\d+)\)?", offload)
+    m = re.search(r"(\d+)\s*-\s*(\d+)", offload)
     if m:
-        return int(m.group(2)) + 1  # layers 0..hi keep experts on CPU (the override names a contiguous tail/range)
+        return int(m.group(2)) - int(m.group(1)) + 1
     return arch.num_layers
+
+
+def _ngl(arch: Architecture, row: dict[str, str], hw: Hardware) -> int:
+    """-ngl of the run: the column, or "0/N" in the override text (weights on the CPU). Old Metal builds offloaded
+    the whole model with any -ngl >= 1, so on Apple any positive value means everything."""
+    text = (row.get("ngl") or "").strip()
+    m = re.match(r"^\s*(\d+)\s*/\s*\d+", row.get("offload") or "")
+    if m:
+        text = m.group(1)
+    if not text.isdigit():
+        return arch.num_layers + 1
+    ngl = int(text)
+    if ngl >= arch.num_layers or (hw.kind == "apple" and ngl >= 1):
+        return arch.num_layers + 1
+    return ngl
 
 
 def predict_speed_row(row: dict[str, str]) -> tuple[str, float]:
@@ -77,11 +93,9 @@ def predict_speed_row(row: dict[str, str]) -> tuple[str, float]:
     cpu_only = backend == "CPU" or hw.kind == "cpu"
     ctx = depth + n + (0 if kind == "tg" else 0)
     scenario = Scenario(quant=quant, context=max(ctx, 512), host=host)
-    ngl_text = (row.get("ngl") or "").strip()
-    ngl = int(ngl_text) if ngl_text.isdigit() else arch.num_layers + 1
-    if ngl >= arch.num_layers:
-        ngl = arch.num_layers + 1
-    cpu_moe = _offload_layers(arch, row.get("offload", "")) if arch.is_moe else 0
+    ngl = _ngl(arch, row, hw)
+    offload = row.get("offload", "") or ""
+    cpu_moe = _offload_layers(arch, offload) if arch.is_moe and "/" not in offload[:8] else 0
     placement = placement_for(arch, hw, scenario, 0 if cpu_only else ngl, min(cpu_moe, arch.num_layers), cpu_only)
     if kind == "tg":
         return "decode", decode_tokens_per_s(arch, hw, scenario, placement, depth + n // 2, backend)

@@ -26,7 +26,7 @@ def test_moe_offloads_experts_before_layers_and_is_faster():
     assert naive.strategy == LAYER_OFFLOAD
     fast = decode_tokens_per_s(arch, hw, s, smart, 1024, "CUDA")
     slow = decode_tokens_per_s(arch, hw, s, naive, 1024, "CUDA")
-    assert fast > 1.5 * slow
+    assert fast > 1.3 * slow
 
 
 def test_dense_model_partial_offload_counts_layers():

@@ -32,13 +32,13 @@ def find_hardware(name: str) -> Hardware:
     m = _COUNT.match(name)
     if not m:
         return hardware_index().find(name)
-    try:
-        return hardware_index().find(name)
-    except NotFound:
-        count = int(m.group(1))
-        if count < 1:
-            raise ValueError("device count must be at least 1") from None
-        return hardware_index().find(m.group(2)).with_count(count)
+    exact = hardware_index().find_exact(name)
+    if exact is not None:
+        return exact
+    count = int(m.group(1))
+    if count < 1:
+        raise ValueError("device count must be at least 1")
+    return hardware_index().find(m.group(2)).with_count(count)
 
 
 def find_quant(name: str) -> Quant:

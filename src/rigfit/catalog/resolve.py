@@ -53,6 +53,11 @@ class Index(Generic[T]):
     display: dict[str, str]
     strict_numbers: bool = False  # models: every number in the query (a size, a version) must be in the entry
 
+    def find_exact(self, query: str) -> T | None:
+        """Only a full name or alias (any case and punctuation), no partial matching."""
+        key = normalize(query)
+        return self.exact.get(key) or self.loose.get(key)
+
     def find(self, query: str) -> T:
         key = normalize(query)
         if not key:

@@ -101,6 +101,8 @@ def memory_need(arch: Architecture, hw: Hardware, scenario: Scenario) -> MemoryN
 def _host_capacity(hw: Hardware, scenario: Scenario) -> float:
     if hw.kind in ("apple", "apu", "cpu"):
         return 0.0  # unified memory: nothing to offload to
+    if scenario.quant.family != "gguf":
+        return 0.0  # vLLM / MLX / ExLlama serve from device memory; only llama.cpp splits with the CPU
     if scenario.host is None:
         return 0.0
     return usable_memory_bytes(scenario.host)

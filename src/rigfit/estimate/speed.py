@@ -33,7 +33,6 @@ class Efficiency:
 
 @dataclass(frozen=True)
 class HostConstants:
-    cpu_decode_bw: float
     pcie_gbs: float
     device_hop_us: float
     tp_allreduce_us: float
@@ -48,6 +47,13 @@ def _constants() -> tuple[dict[str, Efficiency], HostConstants]:
 
     data = load_data("efficiency")
     return {k: Efficiency(**v) for k, v in data["backends"].items()}, HostConstants(**data["host"])
+
+
+def efficiency_key(hw: Hardware) -> str:
+    """Architecture generation and memory technology: llama.cpp's latency-bound decode kernels keep too few bytes
+    in flight to saturate HBM (Little's law: achieved bandwidth = bytes in flight / latency), so HBM parts of a
+    generation (A100, H100) reach a lower fraction of peak than its GDDR parts."""
+    return hw.arch_key + ("_hbm" if "hbm" in hw.memory_type.lower() else "")
 
 
 def efficiency(backend: str, arch_key: str = "") -> Efficiency:
@@ -140,7 +146,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     host = float(dense[~on_gpu].sum() + experts[~expert_on_gpu].sum()) + (0.0 if output_on_gpu else w.output)
     if placement.strategy == CPU_ONLY:
         dev, host = dev + host, 0.0
-    eff = efficiency(backend, hw.arch_key)
+    eff = efficiency(backend, efficiency_key(hw))
     hc = host_constants()
     devices = placement.n_devices
     bw = hw.bandwidth_bytes * eff.decode_bw
@@ -149,8 +155,11 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     else:
         t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
     t_host = 0.0
+    host_hw = scenario.host
+    host_eff = efficiency("CPU", host_hw.arch_key if host_hw else "")
     if host > 0 and placement.strategy != CPU_ONLY:
-        host_bw = (scenario.host.bandwidth_bytes if scenario.host else 50e9) * hc.cpu_decode_bw
+        # the CPU reads host-held weights with the same kernels as a CPU-only run on that host
+        host_bw = (host_hw.bandwidth_bytes if host_hw else 50e9) * host_eff.decode_bw
         t_host = host / host_bw
     # Layers computed on the CPU pay ggml's per-op thread synchronisation: a whole layer (attention + FFN) costs
     # more than a layer whose routed experts alone run there.
@@ -159,8 +168,13 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     t_cpu_layers = (cpu_full * hc.cpu_layer_us + cpu_experts * hc.cpu_moe_layer_us) * 1e-6
     # Attention of one new token over the cache is small, latency-bound work: its FLOPs run at a low fraction of
     # peak (large on CPUs), which is why generation slows with depth faster than the KV bytes alone explain.
+    # Layers whose KV lives in host RAM attend on the CPU, at the host's rate.
     peak = (hw.fp16_tflops if cpu_only else hw.matrix_tflops) or 0.5
-    t_attn = n_seq * attention_flops(arch, depth) / (peak * 1e12 * eff.attn_eff)
+    attn = attention_layer_flops(arch, depth) * n_seq
+    t_attn = float(attn[on_gpu].sum()) / (peak * 1e12 * eff.attn_eff) if not cpu_only else float(attn.sum()) / (peak * 1e12 * eff.attn_eff)
+    if not cpu_only and (~on_gpu).any():
+        host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
+        t_attn += float(attn[~on_gpu].sum()) / (host_peak * host_eff.attn_eff)
     t = t_dev + t_host + t_cpu_layers + t_attn + L * eff.layer_us * 1e-6
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
@@ -177,18 +191,23 @@ def flops_per_token(arch: Architecture, depth: float) -> float:
     return 2 * (arch.active_params - lp.embedding) + attention_flops(arch, depth)
 
 
-def attention_flops(arch: Architecture, depth: float) -> float:
-    """FLOPs of one token's attention over `depth` cached tokens (QK^T and PV), all layers."""
-    attn = 0.0
-    for kind in arch.mixers:
+def attention_layer_flops(arch: Architecture, depth: float) -> np.ndarray:
+    """FLOPs of one token's attention over `depth` cached tokens (QK^T and PV), per layer."""
+    out = np.zeros(arch.num_layers)
+    for i, kind in enumerate(arch.mixers):
         if kind in "FH":
-            attn += 4 * arch.num_heads * arch.head_dim * depth
+            out[i] = 4 * arch.num_heads * arch.head_dim * depth
         elif kind in "SC":
-            attn += 4 * arch.num_heads * arch.head_dim * min(depth, arch.sliding_window or depth)
+            out[i] = 4 * arch.num_heads * arch.head_dim * min(depth, arch.sliding_window or depth)
         elif kind == "M" and arch.mla:
             m = arch.mla
-            attn += 2 * arch.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) * depth
-    return attn
+            out[i] = 2 * arch.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) * depth
+    return out
+
+
+def attention_flops(arch: Architecture, depth: float) -> float:
+    """FLOPs of one token's attention over `depth` cached tokens, all layers."""
+    return float(attention_layer_flops(arch, depth).sum())
 
 
 def matrix_tflops(hw: Hardware, quant: Quant) -> float:
@@ -205,7 +224,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     """Seconds to process n_tokens of prompt after start_depth tokens already in the cache."""
     if n_tokens <= 0:
         return 0.0
-    eff = efficiency(backend, hw.arch_key)
+    eff = efficiency(backend, efficiency_key(hw))
     hc = host_constants()
     w = weight_bytes(arch, scenario.quant)
     flops = n_tokens * flops_per_token(arch, start_depth + n_tokens / 2)
@@ -239,7 +258,7 @@ def batch_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, pla
                        backend: str, tensor_parallel: bool = False) -> float:
     """Aggregate decode tokens/s of scenario.concurrency sequences: bandwidth- or compute-bound, whichever is slower."""
     step = decode_step(arch, hw, scenario, placement, depth, backend, tensor_parallel)
-    eff = efficiency(backend, hw.arch_key)
+    eff = efficiency(backend, efficiency_key(hw))
     peak = (hw.fp16_tflops if placement.strategy == CPU_ONLY else matrix_tflops(hw, scenario.quant)) or 0.5
     devices = placement.n_devices if tensor_parallel else 1
     t_compute = scenario.concurrency * flops_per_token(arch, depth) / (peak * 1e12 * devices * eff.prefill_mfu)
