@@ -82,7 +82,7 @@ def _fit_decode(rows: list[tuple[float, float, float, float]]) -> tuple[float, f
 
 def fit(path: Path) -> dict[str, dict[str, float]]:
     decode: dict[str, list[tuple[float, float, float]]] = {}
-    prefill: dict[str, list[tuple[float, bool]]] = {}
+    prefill: dict[str, list[tuple[float, float, float, bool]]] = {}
     for row, m, arch, quant, hw, backend in rows_for_fit(path):
         kind, n, depth = m.group(1), int(m.group(2)), int(m.group(3) or 0)
         tps = float(row["tok_s"])
@@ -101,11 +101,12 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
             attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)  # seconds at 100 % of peak
             for k in keys:
                 decode.setdefault(k, []).append((raw, float(arch.num_layers), attn, 1.0 / tps))
-        elif n <= 4096:
-            peak = (hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5
-            flops = n * flops_per_token(arch, depth + n / 2)
+        else:
+            peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
+            linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak  # seconds at 100 % of peak
+            attn = n * attention_flops(arch, depth + n / 2) / peak
             for k in keys:
-                prefill.setdefault(k, []).append((flops / (peak * 1e12) / (n / tps), arch.is_moe))
+                prefill.setdefault(k, []).append((linear, attn, n / tps, arch.is_moe))
     # Per architecture generation first; the backend-wide constants (used for generations with no measurements)
     # are the median over generations, so one heavily measured chip does not stand in for all.
     per_arch: dict[str, dict[str, float]] = {}
@@ -122,8 +123,8 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
             for field in base:
                 measured = [a[field] for a in archs if a.get(field) is not None]
                 # attention efficiency shows only in rows at depth: one generation's value is no backend default
-                if measured and (field != "attn_eff" or len(measured) >= 2):
-                    base[field] = round(statistics.median(measured), 4)
+                if measured and (field not in ("attn_eff", "prefill_attn_eff") or len(measured) >= 2):
+                    base[field] = round(float(statistics.median(measured)), 4)
         out[backend] = base
     for key, vals in per_arch.items():
         merged = {**out[key.split("/")[0]], **vals}
@@ -143,13 +144,25 @@ def _fit_group(drows, prows, defaults) -> dict[str, float]:
         new["layer_us"] = round(c * 1e6, 1)
         if g > 0:
             new["attn_eff"] = max(1e-4, round(min(1.0, 1.0 / g), 4))
-    dense = [x for x, moe in prows if not moe]
-    moe = [x for x, is_moe in prows if is_moe]
+    dense = [r for r in prows if not r[3]]
     if len(dense) >= MIN_ROWS:
-        new["prefill_mfu"] = round(min(1.0, statistics.median(dense)), 3)
+        # t = linear/mfu + attn/attn_eff, least squares in relative error, both terms non-negative
+        x = np.array([[lin / t, at / t] for lin, at, t, _ in dense])
+        deep = sum(1 for lin, at, t, _ in dense if at > 0.05 * lin)
+        if deep >= MIN_ROWS:
+            sol, *_ = np.linalg.lstsq(x, np.ones(len(dense)), rcond=None)
+        else:
+            sol = np.array([-1.0, -1.0])
+        if (sol > 0).all():
+            new["prefill_mfu"] = round(float(min(1.0, 1.0 / sol[0])), 3)
+            new["prefill_attn_eff"] = round(float(min(1.0, 1.0 / sol[1])), 4)
+        else:
+            new["prefill_mfu"] = round(float(min(1.0, statistics.median((lin + at) / t for lin, at, t, _ in dense))), 3)
     mfu = new.get("prefill_mfu", defaults["prefill_mfu"])
+    attn_eff = new.get("prefill_attn_eff") or defaults.get("prefill_attn_eff") or mfu
+    moe = [(lin, at, t) for lin, at, t, is_moe in prows if is_moe and t > at / attn_eff]
     if len(moe) >= MIN_ROWS and mfu > 0:
-        new["moe_prefill"] = round(min(1.0, statistics.median(moe) / mfu), 3)
+        new["moe_prefill"] = round(float(min(1.0, statistics.median((lin / mfu) / (t - at / attn_eff) for lin, at, t in moe))), 3)
     return new
 
 
@@ -164,7 +177,7 @@ def main() -> None:
     data = yaml.safe_load(text)
     data["backends"] = {k: v for k, v in data["backends"].items() if "/" not in k}
     for key, values in fitted.items():
-        data["backends"][key] = values
+        data["backends"][key] = {k: v for k, v in values.items() if v is not None}
     header = text[: text.index("backends:")]
     body = yaml.safe_dump({"backends": data["backends"]}, sort_keys=False, default_flow_style=None, width=120)
     host = text[text.index("\nhost:") + 1:]

@@ -29,6 +29,7 @@ class Efficiency:
     prefill_mfu: float
     moe_prefill: float
     attn_eff: float = 1.0  # fraction of matrix peak the single-token attention over the cache reaches
+    prefill_attn_eff: float | None = None  # fraction of matrix peak the prompt's attention reaches (None: prefill_mfu)
 
 
 @dataclass(frozen=True)
@@ -219,28 +220,49 @@ def matrix_tflops(hw: Hardware, quant: Quant) -> float:
     return hw.matrix_tflops or 0.5
 
 
+N_BATCH = 2048  # llama.cpp -b default: the logical batch that is split into ubatches (and pipelined across GPUs)
+
+
+def pipeline_speedup(n_devices: int, n_tokens: int, ubatch: int) -> float:
+    """llama.cpp layer split runs the ubatches of one batch as a pipeline over the devices: with S stages and M
+    ubatches in flight the batch takes (M + S - 1) stage-times instead of M·S, a speedup of M·S / (M + S - 1)."""
+    if n_devices <= 1:
+        return 1.0
+    m = max(1, min(-(-n_tokens // ubatch), N_BATCH // ubatch))
+    return m * n_devices / (m + n_devices - 1)
+
+
 def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,
                     start_depth: int, backend: str, tensor_parallel: bool = False) -> float:
-    """Seconds to process n_tokens of prompt after start_depth tokens already in the cache."""
+    """Seconds to process n_tokens of prompt after start_depth tokens already in the cache.
+
+    Linear layers run at prefill_mfu of the matrix peak; the attention over the cache at its own efficiency
+    (prefill_attn_eff), which is why prompt processing slows at depth more than the FLOPs alone say.
+    """
     if n_tokens <= 0:
         return 0.0
     eff = efficiency(backend, efficiency_key(hw))
     hc = host_constants()
-    w = weight_bytes(arch, scenario.quant)
-    flops = n_tokens * flops_per_token(arch, start_depth + n_tokens / 2)
+    lp = layer_params(arch)
+    linear = n_tokens * 2 * (arch.active_params - lp.embedding)
+    attn = n_tokens * attention_flops(arch, start_depth + n_tokens / 2)
     mfu = eff.prefill_mfu * (eff.moe_prefill if arch.is_moe else 1.0)
+    attn_eff = eff.prefill_attn_eff or eff.prefill_mfu
     devices = placement.n_devices if tensor_parallel else 1
     if placement.strategy == CPU_ONLY:
         peak = (hw.fp16_tflops or 0.5) * 1e12
     else:
         peak = matrix_tflops(hw, scenario.quant) * 1e12 * devices
-    t_compute = flops / (peak * mfu)
+    t_compute = linear / (peak * mfu) + attn / (peak * attn_eff)
     n_ubatch = -(-n_tokens // scenario.ubatch)
     t_weights = n_ubatch * placement.device_weights / (hw.bandwidth_bytes * eff.decode_bw * max(1, devices))
+    t_device = max(t_compute, t_weights)
+    if not tensor_parallel and placement.host_weights <= 0:
+        t_device /= pipeline_speedup(placement.n_devices, n_tokens, scenario.ubatch)
     t_host = 0.0
     if placement.host_weights > 0 and placement.strategy != CPU_ONLY:
         t_host = n_ubatch * placement.host_weights / (hc.pcie_gbs * 1e9)
-    return max(t_compute, t_weights) + t_host
+    return t_device + t_host
 
 
 def prefill_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement,
