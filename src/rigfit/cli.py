@@ -101,6 +101,8 @@ def render_check(d: dict[str, Any]) -> None:
         f"{place['offload_percent']:.0f}%",
     )
     console.print(key)
+    for kind, m in d.get("measured", {}).items():
+        console.print(f"[green]Measured[/] {kind}: {m['tok_s']:,.1f} tok/s ({m['test']}, {m['source']})", highlight=False)
 
     parts = [("Weights", mem["weights_gib"], "cyan"), ("KV cache", mem["kv_cache_gib"], "magenta"),
              ("State", mem["recurrent_state_gib"], "blue"), ("Compute", mem["compute_buffer_gib"], "yellow"),

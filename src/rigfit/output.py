@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rigfit.catalog.measurements import find_measured
 from rigfit.estimate.check import Alternative, Evaluation, Report, Upgrade, power_of_two_floor
 from rigfit.estimate.fit import NO_FIT
 from rigfit.estimate.speed import likely_range
@@ -158,6 +159,15 @@ def alternative_dict(a: Alternative) -> dict[str, Any]:
     }
 
 
+def _measured(rep: Report) -> dict[str, Any]:
+    """Measurements the catalog holds for exactly this setting (one device, everything on it, same backend)."""
+    req = rep.request
+    if req.hw.count != 1 or rep.main.placement.strategy not in ("full_gpu", "cpu_only"):
+        return {}
+    found = find_measured(req.arch.name, req.quant.name, req.hw.name, rep.main.backend)
+    return {kind: {"tok_s": m["tok_s"], "test": m["test"], "source": m["source"]} for kind, m in found.items()}
+
+
 def verdict(ev: Evaluation) -> str:
     if ev.placement.status == NO_FIT:
         return "no"
@@ -193,6 +203,7 @@ def report_dict(rep: Report) -> dict[str, Any]:
             "fix": {"title": rep.bottleneck.fix_title, "detail": rep.bottleneck.fix_detail},
         },
         "naive_layer_offload": None,
+        "measured": _measured(rep),
         "advice": list(rep.advice),
         "best_quant": best.quant.name if best else None,
         "quants": [
