@@ -72,8 +72,9 @@ def run_query(q: Query, with_market: bool = True) -> Report:
     req = build_request(q)
     families = load_data("quants")["families"]
     vendors = {k: tuple(v["vendors"]) for k, v in families.items()}
-    native_fp8 = req.hw.arch_key in families["fp8"].get("native_arch", [])
-    vllm_quant = find_quant("FP8" if native_fp8 else "AWQ-INT4")
+    # vLLM quantizes any BF16 checkpoint to FP8 at load (--quantization fp8: native on Ada/Hopper/Blackwell,
+    # weight-only Marlin kernels on Ampere), so its command needs no pre-quantized repository.
+    vllm_quant = find_quant("FP8")
     return report(
         req,
         table_quants(),

@@ -302,7 +302,9 @@ def report(req: Request, table_quants: list[Quant], workloads: list[Workload], h
     wrows = tuple(WorkloadRow(w, evaluate(req, workload=w)) for w in workloads)
     cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency)
     if vllm_quant and "vllm" not in cmds and req.hw.kind == "gpu" and req.hw.vendor in ("nvidia", "amd") and req.arch.hf_repo:
-        cmds["vllm"] = vllm_command(req.arch, req.hw, vllm_quant, main.context, req.kv_type)
+        # vLLM serves from device memory only: offer it where that quant fits
+        if evaluate(req, quant=vllm_quant).placement.status in (FITS, TIGHT):
+            cmds["vllm"] = vllm_command(req.arch, req.hw, vllm_quant, main.context, req.kv_type)
     return Report(
         request=req,
         main=main,
