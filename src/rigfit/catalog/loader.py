@@ -6,7 +6,7 @@ import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import yaml
 
@@ -16,6 +16,9 @@ try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
     _Loader = yaml.SafeLoader  # type: ignore[misc]
+
+
+T = TypeVar("T")
 
 
 class CatalogError(ValueError):
@@ -84,16 +87,21 @@ def architecture_from_entry(e: dict[str, Any]) -> Architecture:
     )
 
 
-@lru_cache(maxsize=1)
-def load_models() -> tuple[Architecture, ...]:
-    out: list[Architecture] = []
-    for path in _yaml_files("models"):
-        for e in (_read(path) or {}).get("models", []):
+def _load_entries(sub: str, key: str, build: Callable[[dict[str, Any]], T]) -> tuple[T, ...]:
+    """Every entry of every YAML file in data/<sub>/, built into a value; a bad entry names its file and entry."""
+    out: list[T] = []
+    for path in _yaml_files(sub):
+        for e in (_read(path) or {}).get(key, []):
             try:
-                out.append(architecture_from_entry(e))
+                out.append(build(e))
             except (KeyError, TypeError, ValueError) as exc:
                 raise CatalogError(f"{path.name}: entry {e.get('name')!r}: {exc}") from exc
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def load_models() -> tuple[Architecture, ...]:
+    return _load_entries("models", "models", architecture_from_entry)
 
 
 # ---------------------------------------------------------------------------------------------- hardware
@@ -132,14 +140,7 @@ def hardware_from_entry(e: dict[str, Any]) -> Hardware:
 
 @lru_cache(maxsize=1)
 def load_hardware() -> tuple[Hardware, ...]:
-    out: list[Hardware] = []
-    for path in _yaml_files("hardware"):
-        for e in (_read(path) or {}).get("hardware", []):
-            try:
-                out.append(hardware_from_entry(e))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise CatalogError(f"{path.name}: entry {e.get('name')!r}: {exc}") from exc
-    return tuple(out)
+    return _load_entries("hardware", "hardware", hardware_from_entry)
 
 
 # ---------------------------------------------------------------------------------------------- quants
