@@ -123,6 +123,9 @@ def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
             "prefill_likely_tps": [r1(x) for x in likely_range(ev.prefill_tps, "prefill")],
             "prefill_tps": r1(ev.prefill_tps),
             "ttft_s": round(ev.ttft_s, 2),
+            # time scales inversely with prefill speed: the prefill range, inverted
+            "ttft_likely_s": [round(ev.ttft_s * ev.prefill_tps / x, 2) if x else 0.0
+                              for x in reversed(likely_range(ev.prefill_tps, "prefill"))],
             "cold_ttft_s": round(ev.cold_ttft_s, 2),
             "throughput_tps": r1(ev.throughput_tps),
         },
