@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import statistics
 import sys
 from dataclasses import replace
@@ -166,6 +167,31 @@ def _fit_group(drows, prows, defaults) -> dict[str, float]:
     return new
 
 
+def fit_device_hop_us(path: Path) -> float | None:
+    """Per-token cost of each extra device in a llama.cpp layer split (activation copy + sync at each boundary):
+    the median over multi-device decode rows of (measured step − predicted step without hops) / (devices − 1)."""
+    from rigfit.estimate.speed import host_constants
+
+    hops = []
+    current = host_constants().device_hop_us * 1e-6
+    for row in csv.DictReader(path.open(encoding="utf-8")):
+        n = int(row.get("n_devices") or 1)
+        m = TEST.match(row["test"].strip())
+        if n < 2 or not m or m.group(1) != "tg" or row.get("offload") or row.get("host") or "RPC" in row["backend"]:
+            continue
+        try:
+            arch, quant = find_model(row["model"]), find_quant(row["quant"])
+            hw = find_hardware(row["hardware"]).with_count(n)
+        except NotFound:
+            continue
+        size, depth = int(m.group(2)), int(m.group(3) or 0)
+        s = Scenario(quant=quant, context=max(512, size + depth))
+        p = placement_for(arch, hw, s, arch.num_layers + 1, 0)
+        step = decode_step(arch, hw, s, p, depth + size // 2, backend_of(row["backend"]))
+        hops.append((1.0 / float(row["tok_s"]) - (step.seconds - (n - 1) * current)) / (n - 1))
+    return max(0.0, statistics.median(hops)) * 1e6 if len(hops) >= MIN_ROWS else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("csv", type=Path)
@@ -181,6 +207,10 @@ def main() -> None:
     header = text[: text.index("backends:")]
     body = yaml.safe_dump({"backends": data["backends"]}, sort_keys=False, default_flow_style=None, width=120)
     host = text[text.index("\nhost:") + 1:]
+    hop = fit_device_hop_us(args.csv)
+    if hop is not None:
+        host = re.sub(r"device_hop_us: [0-9.]+", f"device_hop_us: {hop:.0f}", host)
+        print(f"device_hop_us -> {hop:.0f}", file=sys.stderr)
     if args.dry_run:
         print(body)
         return
