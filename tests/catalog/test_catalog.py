@@ -87,3 +87,11 @@ def test_miss_suggests_three_close_names():
 def test_multi_gpu_prefix():
     hw = find_hardware("2x RTX 3090")
     assert hw.count == 2 and hw.name == "RTX 3090"
+
+
+def test_mixed_devices_combine_as_a_layer_split():
+    hw = find_hardware("RTX 3090 + RTX 4090")
+    assert hw.count == 2 and hw.memory_gib == 24
+    # memory-weighted harmonic mean: between the two, closer to the slower
+    assert 936.2 < hw.bandwidth_gbs < 1008
+    assert hw.display_name == "RTX 3090 + RTX 4090"

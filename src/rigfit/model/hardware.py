@@ -54,7 +54,7 @@ class Hardware:
 
     @property
     def display_name(self) -> str:
-        return self.name if self.count == 1 else f"{self.count}× {self.name}"
+        return self.name if self.count == 1 or " + " in self.name else f"{self.count}× {self.name}"
 
     def with_count(self, count: int) -> "Hardware":
         return replace(self, count=count)
