@@ -158,6 +158,8 @@ def render_check(d: dict[str, Any]) -> None:
         console.print("[bold]Other models that run well here:[/] " + ", ".join(
             f"{a['model']} {a['quant']} ({a['grade']}, {tps(a['decode_tps'])} tok/s)" for a in d["alternatives"]))
     console.print("\n[bold]Run it:[/]")
+    if not d["commands"]:
+        console.print("  No command: this setup cannot run the model (see the upgrade options and quantizations above).")
     for runtime, cmd in d["commands"].items():
         console.print(f"[dim]{runtime:>9}[/]  {cmd}", highlight=False, soft_wrap=True)
 

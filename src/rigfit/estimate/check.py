@@ -186,7 +186,7 @@ def bottleneck(req: Request, ev: Evaluation) -> Bottleneck:
             "host_ram", "Not enough host RAM for the offloaded part",
             f"Offloading needs {p.host_bytes / GIB:.1f} GiB of host RAM; the host has {p.host_capacity / GIB:.1f} GiB usable.",
             "More system RAM or more VRAM",
-            "Either holds the part of the model that does not fit on the GPU.",
+            "Either holds the part of the model that does not fit on the GPU (the host profile sets the RAM).",
         )
     if p.strategy in (EXPERT_OFFLOAD, LAYER_OFFLOAD):
         what = "routed experts of the first %d layers" % p.cpu_moe_layers if p.strategy == EXPERT_OFFLOAD else \
@@ -300,7 +300,9 @@ def report(req: Request, table_quants: list[Quant], workloads: list[Workload], h
     supported = [q for q in table_quants if quant_supported(q, req.hw, quant_vendors[q.family])]
     qrows = quant_rows(req, supported)
     wrows = tuple(WorkloadRow(w, evaluate(req, workload=w)) for w in workloads)
-    cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency)
+    cmds: dict[str, str] = {}
+    if main.placement.status != NO_FIT:  # a command for a setup that cannot run would be a wrong answer
+        cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency)
     if vllm_quant and "vllm" not in cmds and req.hw.kind == "gpu" and req.hw.vendor in ("nvidia", "amd") and req.arch.hf_repo:
         # vLLM serves from device memory only: offer it where that quant fits
         if evaluate(req, quant=vllm_quant).placement.status in (FITS, TIGHT):
