@@ -83,6 +83,12 @@ def quant_dict(q: Quant) -> dict[str, Any]:
     }
 
 
+def _available(ev: Evaluation) -> float:
+    """Memory the device(s) let a model use, headroom included (the 'needs X of Y' denominator)."""
+    p = ev.placement
+    return p.device_capacity * p.n_devices + ev.need.headroom
+
+
 def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
     p, n = ev.placement, ev.need
     return {
@@ -102,7 +108,9 @@ def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
             "runtime_overhead_gib": gib(n.runtime_overhead),
             "headroom_gib": gib(n.headroom),
             "total_gib": gib(n.total),
-            "available_gib": gib(p.device_capacity * p.n_devices + (n.headroom if p.status != NO_FIT else n.headroom)),
+            "available_gib": gib(_available(ev)),
+            "percent_of_available": round(100 * n.total / _available(ev), 1) if _available(ev) else None,
+            "over_gib": gib(max(0.0, n.total - _available(ev))),
             "host_resident_gib": gib(n.host_resident),
         },
         "placement": {
