@@ -224,6 +224,9 @@ def _bytes_per_token(req: Request, ev: Evaluation) -> float:
     return step.device_bytes + step.host_bytes
 
 
+BEST_QUANT_MARGIN = 8.0  # grade points
+
+
 @dataclass(frozen=True)
 class QuantRow:
     quant: Quant
@@ -281,7 +284,11 @@ def quant_rows(req: Request, quants: list[Quant]) -> tuple[QuantRow, ...]:
     rows = [QuantRow(q, evaluate(req, quant=q), weight_bytes(req.arch, q).total / GIB) for q in quants]
     runnable = [r for r in rows if r.evaluation.placement.status != NO_FIT]
     if runnable:
-        top = max(runnable, key=lambda r: (r.evaluation.grade.score, r.quant.quality_rank))
+        # the highest-quality quant that scores within BEST_QUANT_MARGIN of the best score: a few points of speed
+        # are not worth a visibly worse model
+        top_score = max(r.evaluation.grade.score for r in runnable)
+        near = [r for r in runnable if r.evaluation.grade.score >= top_score - BEST_QUANT_MARGIN]
+        top = max(near, key=lambda r: (r.quant.quality_rank, r.evaluation.grade.score))
         rows = [QuantRow(r.quant, r.evaluation, r.weights_gib, r is top) for r in rows]
     return tuple(rows)
 
