@@ -33,6 +33,11 @@ def check_json(*args: str) -> dict:
     (["check", "Llama 3.1 8B", "RTX 3090", "--mode", "turbo"], "mode"),
     (["check", "Llama 3.1 8B", "RTX 3090", "--kv-type", "q3_weird"], "KV cache type"),
     (["hardware", "--vendor", "acme"], "vendor"),
+    (["check", "Llama 3.1 8B", "RTX 3090", "--quant", "MLX-4bit"], "does not run on"),
+    (["check", "Llama 3.1 8B", "Apple M2 Ultra 76-core GPU 192GB", "--quant", "FP8"], "does not run on"),
+    (["check", "Llama 3.1 8B", "RTX 3090", "--context", "999999999"], "context"),
+    (["check", "Llama 3.1 8B", "0x RTX 3090"], "at least 1"),
+    (["check", "Llama 3.1 8B", "RTX 3090", "--host", "RTX 4090"], "host"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     res = run(*args)

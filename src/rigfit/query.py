@@ -57,6 +57,11 @@ def build_request(q: Query) -> Request:
         if hw.kind != "gpu" and q.gpus > 1:
             raise UserError(f"{hw.name} is not a discrete GPU; --gpus applies to GPUs only")
         hw = hw.with_count(q.gpus)
+    vendors = load_data("quants")["families"][quant.family]["vendors"]
+    hw_vendor = "cpu" if hw.kind == "cpu" else hw.vendor
+    if hw_vendor not in vendors and hw_vendor != "mixed":
+        raise UserError(f"{quant.name} does not run on {hw.name}: its runtimes ({', '.join(quant.runtimes)}) "
+                        f"support {', '.join(vendors)} hardware; try a GGUF quant such as Q4_K_M")
     if host.kind != "cpu":
         raise UserError(f"--host must be a CPU/RAM profile (see `rigfit hardware --vendor cpu`), got {host.name}")
     return Request(arch=arch, hw=hw, quant=quant, workload=workload, mode=mode, context=q.context,
