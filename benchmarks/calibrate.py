@@ -17,7 +17,6 @@ import csv
 import re
 import statistics
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

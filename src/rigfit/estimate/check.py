@@ -28,7 +28,6 @@ from rigfit.estimate.speed import (
     default_backend,
     load_seconds,
     prefill_seconds,
-    prefill_tokens_per_s,
 )
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import GIB, Hardware

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rigfit.estimate.memory import (
-    WeightBytes,
     compute_buffer_bytes,
     headroom_bytes,
     kv_cache_layer_bytes,
