@@ -172,7 +172,6 @@ def models(
     """List catalog models."""
     rows = [model_dict(m) for m in load_models()]
     if fits:
-        from rigfit.query import build_request  # noqa: F401  (validation of the hardware name)
         from rigfit.estimate.check import evaluate
 
         keep = []
