@@ -61,3 +61,25 @@ def test_memory_need_grows_with_context(arch_i, quant, ctx, more):
     s1 = Scenario(quant=find_quant(quant), context=ctx)
     s2 = Scenario(quant=find_quant(quant), context=ctx + more)
     assert memory_need(arch, gpu(), s2).total >= memory_need(arch, gpu(), s1).total
+
+
+@settings(max_examples=30, deadline=None)
+@given(arch_i=common["arch_i"], n=st.integers(1, 32), ctx=st.integers(256, 65536))
+def test_more_sequences_never_need_less_memory(arch_i, n, ctx):
+    from rigfit.estimate.fit import memory_need
+    from rigfit.model import Scenario
+
+    arch, q = ARCHS[arch_i], find_quant("Q4_K_M")
+    one = memory_need(arch, gpu(), Scenario(quant=q, context=ctx, concurrency=n))
+    more = memory_need(arch, gpu(), Scenario(quant=q, context=ctx, concurrency=n + 1))
+    assert more.context_state >= one.context_state
+
+
+def test_a_model_that_cannot_run_is_f_zero():
+    from rigfit.catalog.workloads import find_mode, find_workload
+
+    req = Request(kimi_linear(), gpu(4), find_quant("F16"), find_workload("chat"), find_mode("balanced"),
+                  host=host_ram(8))
+    ev = evaluate(req)
+    assert ev.placement.status == "no_fit"
+    assert (ev.grade.letter, ev.grade.score) == ("F", 0.0)
