@@ -296,6 +296,22 @@ def validate(
         console.print(f"[yellow]{len(unresolved)} row(s) not resolved[/] (listed above with the reason).")
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
+    port: int = typer.Option(8000, "--port", help="Port to listen on"),
+) -> None:
+    """Serve the web site and the JSON API (FastAPI)."""
+    import uvicorn
+
+    from rigfit.web.app import create_app
+
+    if not 0 < port < 65536:
+        fail(f"--port must be between 1 and 65535, got {port}")
+    console.print(f"rigfit web site at http://{host}:{port}/  (API: /api/v1/estimate, docs: /docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,1 @@
+"""The web site and JSON API: server-rendered pages over the same report the CLI prints."""

@@ -1,0 +1,260 @@
+"""FastAPI app: pages rendered from report_dict (the same object as `rigfit check --json`) and the JSON API."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query as Q, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from rigfit.catalog import load_hardware, load_models, load_quants
+from rigfit.catalog.workloads import load_modes, load_workloads
+from rigfit.estimate.check import Request as EstimateRequest
+from rigfit.estimate.check import evaluate
+from rigfit.estimate.commands import slug
+from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
+from rigfit.query import Query, UserError, build_request, run_query
+from rigfit.web import slugs, svg
+
+HERE = Path(__file__).parent
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'")
+POPULAR = [("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell"),
+           ("Llama 3.1 8B", "RTX 4090"), ("Qwen3 30B A3B", "RTX 3060 12GB"), ("gpt-oss 120B", "NVIDIA DGX Spark"),
+           ("Llama 3.3 70B", "Apple M2 Ultra 76-core GPU 192GB"), ("DeepSeek R1", "Apple M3 Ultra 80-core GPU 512GB")]
+CHART_CONTEXTS = (4096, 8192, 16384, 32768, 65536, 131072)
+
+
+class PageError(Exception):
+    def __init__(self, status: int, title: str, message: str, suggestions: list[tuple[str, str]] | None = None):
+        self.status, self.title, self.message, self.suggestions = status, title, message, suggestions or []
+
+
+@lru_cache(maxsize=512)
+def cached_report(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
+                  gpus: int | None) -> dict[str, Any]:
+    return report_dict(run_query(Query(model, hardware, quant, context, workload, mode, gpus)))
+
+
+@lru_cache(maxsize=4096)
+def quick_report(model: str, hardware: str) -> dict[str, Any]:
+    """Index pages: the same report without the market scan (upgrades, alternatives)."""
+    return report_dict(run_query(Query(model, hardware), with_market=False))
+
+
+@lru_cache(maxsize=256)
+def context_points(model: str, hardware: str, quant: str, workload: str, mode: str, gpus: int | None) -> list[dict]:
+    req = build_request(Query(model, hardware, quant, None, workload, mode, gpus))
+    out = []
+    for ctx in CHART_CONTEXTS:
+        if ctx > req.arch.max_context:
+            break
+        d = cached_report(model, hardware, quant, ctx, workload, mode, gpus) if ctx == req.effective_context else None
+        ev = evaluate(EstimateRequest(req.arch, req.hw, req.quant, req.workload, req.mode, ctx, req.kv_type, req.host))
+        out.append({"context": ctx, "decode_tps": round(ev.decode_tps, 1),
+                    "total_gib": round(ev.need.total / 1024**3, 2),
+                    "available_gib": (d or {}).get("memory", {}).get("available_gib")
+                    or round((ev.placement.device_capacity * ev.placement.n_devices + ev.need.headroom) / 1024**3, 2)})
+    return out
+
+
+@lru_cache(maxsize=256)
+def model_rows(model: str) -> list[dict[str, Any]]:
+    rows = []
+    for hw in load_hardware():
+        try:
+            d = quick_report(model, hw.name)
+        except UserError:
+            continue
+        rows.append({"hardware": hw.name, "vendor": hw.vendor, "grade": d["grade"], "score": d["score"],
+                     "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"], "best_quant": d["best_quant"],
+                     "msrp_usd": hw.msrp_usd, "url": slugs.pair_url(model, hw.name)})
+    return sorted(rows, key=lambda r: -r["score"])
+
+
+@lru_cache(maxsize=256)
+def hardware_rows(hardware: str) -> list[dict[str, Any]]:
+    rows = []
+    for m in load_models():
+        try:
+            d = quick_report(m.name, hardware)
+        except UserError:
+            continue
+        rows.append({"model": m.name, "family": m.family, "params_b": m.params_b, "grade": d["grade"],
+                     "score": d["score"], "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"],
+                     "best_quant": d["best_quant"], "url": slugs.pair_url(m.name, hardware)})
+    return sorted(rows, key=lambda r: -r["score"])
+
+
+def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
+    m, h, s, mem, sp = d["model"]["name"], d["hardware"]["display_name"], d["settings"], d["memory"], d["speed"]
+    can = {"yes": "Yes", "yes_with_offload": "Yes, with part of it in host RAM", "no": "No"}[d["verdict"]]
+    out = [
+        (f"Can {m} run on {h}?", f"{can}: grade {d['grade']} ({d['score']:.0f}/100) for {s['workload']} in {s['mode']} mode "
+                                 f"at {s['quant']} and {s['context']:,} tokens of context."),
+        (f"How much memory does {m} need at {s['quant']}?",
+         f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB of KV "
+         f"cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB of compute "
+         f"buffers, plus runtime and headroom; {h} offers {mem['available_gib']:.1f} GiB."),
+        (f"How fast is {m} on {h}?", f"About {sp['decode_tps']:.1f} tokens/s while generating (likely "
+                                     f"{sp['decode_likely_tps'][0]:.0f}–{sp['decode_likely_tps'][1]:.0f}) and "
+                                     f"{sp['prefill_tps']:,.0f} tokens/s reading the prompt; the first token after "
+                                     f"{sp['ttft_s']:.2f} s ({sp['cold_ttft_s']:.1f} s on a cold start)."),
+        (f"What is the longest context {m} handles on {h}?",
+         f"{d['safe_context']['exact']:,} tokens fit without offloading anything"
+         + (f" ({d['safe_context']['power_of_two']:,} as a power of two)." if d['safe_context']['exact'] else ".")),
+    ]
+    if d["best_quant"]:
+        out.append((f"Which quantization is best for {m} on {h}?", f"{d['best_quant']}: the highest-quality one "
+                                                                    "that keeps the grade close to the best."))
+    return out
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1")
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        path = request.url.path
+        if path.startswith("/docs") or path.startswith("/redoc"):
+            return response  # FastAPI's own documentation pages load their assets from a CDN
+        if path.startswith("/embed/") or path.startswith("/card/"):
+            response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
+        else:
+            response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
+            response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.exception_handler(PageError)
+    async def page_error(request: Request, exc: PageError):  # type: ignore[no-untyped-def]
+        return templates.TemplateResponse(request, "error.html", {"title": exc.title, "message": exc.message,
+                                                                   "suggestions": exc.suggestions}, status_code=exc.status)
+
+    def resolve_pair(pair: str) -> tuple[str, str]:
+        arch, hw, mtext, htext = slugs.split_pair(pair)
+        if arch and hw:
+            return arch.name, hw.name
+        sugg: list[tuple[str, str]] = []
+        if not arch:
+            for name in slugs.model_suggestions(mtext):
+                sugg.append((f"{name} on {hw.name if hw else htext}", slugs.pair_url(name, hw.name if hw else htext)))
+        if not hw:
+            for name in slugs.hardware_suggestions(htext or pair):
+                sugg.append((f"{arch.name if arch else mtext} on {name}", slugs.pair_url(arch.name if arch else mtext, name)))
+        raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg[:6])
+
+    def report_or_error(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
+                        gpus: int | None) -> dict[str, Any]:
+        try:
+            return cached_report(model, hardware, quant, context, workload, mode, gpus)
+        except UserError as exc:
+            raise PageError(422, "Cannot check that", str(exc)) from exc
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request):  # type: ignore[no-untyped-def]
+        return templates.TemplateResponse(request, "index.html", {
+            "models": [m.name for m in load_models()], "hardware": [h.name for h in load_hardware()],
+            "popular": [(m, h, slugs.pair_url(m, h)) for m, h in POPULAR]})
+
+    @app.get("/check")
+    def check(model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
+        try:
+            req = build_request(Query(model, hardware))
+        except UserError as exc:
+            raise PageError(404, "Not in the catalog", str(exc)) from exc
+        return RedirectResponse(slugs.pair_url(req.arch.name, req.hw.name), status_code=303)
+
+    @app.get("/can-run/{pair}", response_class=HTMLResponse)
+    def pair_page(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,
+                  workload: str = "chat", mode: str = "balanced", gpus: int | None = None):  # type: ignore[no-untyped-def]
+        model, hardware = resolve_pair(pair)
+        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        base = slugs.pair_url(model, hardware)
+        state = {"quant": quant, "context": context, "workload": workload, "mode": mode, "gpus": gpus}
+
+        def link(**change: Any) -> str:
+            params = {**state, **change}
+            return base + "?" + "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+
+        return templates.TemplateResponse(request, "pair.html", {
+            "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
+            "membar": svg.memory_bar(d["memory"]),
+            "chart": svg.context_chart(context_points(model, hardware, quant, workload, mode, gpus)),
+            "faq": faq(d), "embed_url": f"/embed/{pair}", "card_url": f"/card/{pair}.svg",
+            "model_url": f"/models/{slug(model)}", "hardware_url": f"/hardware/{slug(hardware)}"})
+
+    @app.get("/embed/{pair}", response_class=HTMLResponse)
+    def embed(request: Request, pair: str, quant: str = "Q4_K_M"):  # type: ignore[no-untyped-def]
+        model, hardware = resolve_pair(pair)
+        d = report_or_error(model, hardware, quant, None, "chat", "balanced", None)
+        return templates.TemplateResponse(request, "embed.html", {"d": d, "url": slugs.pair_url(model, hardware)})
+
+    @app.get("/card/{pair}.svg")
+    def card(pair: str, quant: str = "Q4_K_M") -> Response:
+        model, hardware = resolve_pair(pair)
+        d = report_or_error(model, hardware, quant, None, "chat", "balanced", None)
+        body = svg.badge(d["model"]["name"], d["hardware"]["display_name"], d["grade"], d["score"],
+                         d["speed"]["decode_tps"], d["verdict"])
+        return Response(body, media_type="image/svg+xml")
+
+    @app.get("/models", response_class=HTMLResponse)
+    def models_index(request: Request, family: str = ""):  # type: ignore[no-untyped-def]
+        items = [model_dict(m) for m in load_models() if not family or m.family.lower() == family.lower()]
+        families = sorted({m.family for m in load_models()})
+        return templates.TemplateResponse(request, "models.html", {"items": items, "families": families, "family": family})
+
+    @app.get("/hardware", response_class=HTMLResponse)
+    def hardware_index(request: Request, vendor: str = ""):  # type: ignore[no-untyped-def]
+        items = [hardware_dict(h) for h in load_hardware() if not vendor or h.vendor == vendor.lower()]
+        vendors = sorted({h.vendor for h in load_hardware()})
+        return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
+
+    @app.get("/models/{model_slug}", response_class=HTMLResponse)
+    def model_page(request: Request, model_slug: str):  # type: ignore[no-untyped-def]
+        arch = slugs.model_for(model_slug)
+        if not arch:
+            raise PageError(404, "Model not in the catalog", f"No model called {model_slug!r}.",
+                            [(n, f"/models/{slug(n)}") for n in slugs.model_suggestions(model_slug)])
+        return templates.TemplateResponse(request, "model.html", {"m": model_dict(arch), "rows": model_rows(arch.name)})
+
+    @app.get("/hardware/{hardware_slug}", response_class=HTMLResponse)
+    def hardware_page(request: Request, hardware_slug: str):  # type: ignore[no-untyped-def]
+        hw = slugs.hardware_for(hardware_slug)
+        if not hw:
+            raise PageError(404, "Hardware not in the catalog", f"No hardware called {hardware_slug!r}.",
+                            [(n, f"/hardware/{slug(n)}") for n in slugs.hardware_suggestions(hardware_slug)])
+        return templates.TemplateResponse(request, "hardware_page.html", {"h": hardware_dict(hw), "rows": hardware_rows(hw.name)})
+
+    @app.get("/api/v1/estimate")
+    def api_estimate(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = Q(None, ge=1),
+                     workload: str = "chat", mode: str = "balanced", gpus: int | None = Q(None, ge=1)) -> Any:
+        try:
+            return cached_report(model, hardware, quant, context, workload, mode, gpus)
+        except UserError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/api/v1/models")
+    def api_models() -> list[dict[str, Any]]:
+        return [model_dict(m) for m in load_models()]
+
+    @app.get("/api/v1/hardware")
+    def api_hardware() -> list[dict[str, Any]]:
+        return [hardware_dict(h) for h in load_hardware()]
+
+    @app.get("/api/v1/quants")
+    def api_quants() -> list[dict[str, Any]]:
+        return [quant_dict(q) for q in load_quants()]
+
+    return app
+
+
+app = create_app()
