@@ -25,6 +25,7 @@ def _hardware_slugs() -> dict[str, Hardware]:
     for h in load_hardware():
         for n in (h.name, *h.aliases):
             out.setdefault(slug(n), h)
+            out.setdefault(slug(f"{n} {h.memory_gib:g}GB"), h)  # "rtx-3090-24gb", as people link it
     return out
 
 

@@ -1,0 +1,117 @@
+"""Pages and API: same numbers as `rigfit check --json`, every section of the seeds, errors, escaping, headers."""
+
+from __future__ import annotations
+
+import re
+from markupsafe import escape
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rigfit.output import report_dict
+from rigfit.query import Query, run_query
+from rigfit.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app())
+
+
+SECTIONS = ("verdict", "summary", "profile", "mode", "quant", "memory-bar", "metrics", "breakdown", "feel",
+            "context-chart", "limits", "workloads", "quants", "upgrades", "alternatives", "commands", "embed", "faq",
+            "links")
+
+
+@pytest.mark.parametrize("slug,hw", [("kimi-linear-48b-a3b-on-rtx-3090-24gb", "RTX 3090 24GB"),
+                                     ("kimi-linear-48b-a3b-on-rtx-pro-4500-blackwell-32gb", "RTX PRO 4500 Blackwell 32GB")])
+def test_pair_page_has_every_section_and_the_cli_numbers(client, slug, hw):
+    r = client.get(f"/can-run/{slug}")
+    assert r.status_code == 200
+    for section in SECTIONS:
+        assert f'id="{section}"' in r.text, section
+    d = report_dict(run_query(Query("Kimi Linear 48B A3B", hw)))
+    assert f"{d['speed']['decode_tps']:.1f} tok/s" in r.text
+    assert f"{d['memory']['total_gib']:.1f} GiB" in r.text
+    assert f"{d['speed']['ttft_s']:.2f} s" in r.text
+    assert f"{d['placement']['offload_percent']:.0f}%" in r.text
+    assert d["grade"] in r.text
+    for cmd in d["commands"].values():
+        assert str(escape(cmd)) in r.text
+    if d["best_quant"]:
+        assert "best for your hardware" in r.text
+
+
+def test_query_parameters_select_the_state(client):
+    base = client.get("/can-run/llama-3-1-8b-on-rtx-4090").text
+    q8 = client.get("/can-run/llama-3-1-8b-on-rtx-4090?quant=Q8_0&mode=scale_out&context=32768").text
+    d = report_dict(run_query(Query("Llama 3.1 8B", "RTX 4090", "Q8_0", 32768, "chat", "scale_out")))
+    assert f"{d['memory']['total_gib']:.1f} GiB" in q8
+    assert base != q8
+
+
+def test_api_estimate_equals_cli_json(client):
+    r = client.get("/api/v1/estimate", params={"model": "Kimi Linear 48B A3B", "hardware": "RTX 3090", "context": 32768})
+    assert r.status_code == 200
+    assert r.json() == report_dict(run_query(Query("Kimi Linear 48B A3B", "RTX 3090", context=32768)))
+
+
+@pytest.mark.parametrize("params", [{"model": "Nope 9000", "hardware": "RTX 3090"},
+                                    {"model": "Llama 3.1 8B", "hardware": "RTX 3090", "quant": "Q9"},
+                                    {"model": "Llama 3.1 8B", "hardware": "RTX 3090", "context": "-1"},
+                                    {"model": "Llama 3.1 8B", "hardware": "RTX 3090", "context": "abc"},
+                                    {"model": "Llama 3.1 8B", "hardware": "RTX 3090", "gpus": "0"}])
+def test_api_bad_values_are_422(client, params):
+    r = client.get("/api/v1/estimate", params=params)
+    assert r.status_code == 422 and r.json()["detail"]
+
+
+def test_api_lists(client):
+    assert len(client.get("/api/v1/models").json()) >= 100
+    assert len(client.get("/api/v1/hardware").json()) >= 150
+    assert len(client.get("/api/v1/quants").json()) >= 20
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_unknown_slug_is_404_with_suggestions(client):
+    r = client.get("/can-run/kimi-liner-48b-on-rtx-3090")
+    assert r.status_code == 404 and "Did you mean" in r.text and "Kimi Linear" in r.text
+    assert client.get("/models/not-a-model").status_code == 404
+    assert client.get("/hardware/not-a-gpu").status_code == 404
+
+
+def test_html_in_inputs_is_escaped_everywhere(client):
+    evil = "<script>alert(1)</script>"
+    for url in (f"/can-run/{evil}-on-rtx-3090", f"/models/{evil}", f"/card/{evil}-on-x.svg", f'/check?model="{evil}&hardware=x'):
+        r = client.get(url)
+        assert "<script>alert" not in r.text, url
+    r = client.get("/can-run/llama-3-1-8b-on-rtx-4090?workload=%3Cscript%3Ealert(1)%3C/script%3E")
+    assert r.status_code == 422 and "<script>alert" not in r.text
+
+
+def test_security_headers_and_framing(client):
+    page = client.get("/can-run/llama-3-1-8b-on-rtx-4090")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    embed = client.get("/embed/llama-3-1-8b-on-rtx-4090")
+    assert embed.status_code == 200 and "x-frame-options" not in embed.headers
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
+
+
+def test_embed_card_and_svg_badge(client):
+    assert 'id="fit-card"' in client.get("/embed/llama-3-1-8b-on-rtx-4090").text
+    svg = client.get("/card/llama-3-1-8b-on-rtx-4090.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and re.search(r"Llama 3\.1 8B on RTX 4090", svg.text)
+
+
+def test_index_pages_and_filters(client):
+    assert "Popular pairs" in client.get("/").text
+    apple = client.get("/hardware?vendor=apple").text
+    assert "Apple M2 Ultra" in apple and "RTX 4090" not in apple
+    model_page = client.get("/models/llama-3-1-8b").text
+    assert "RTX 4090" in model_page and "sortable" in model_page
+
+
+def test_search_redirects_to_the_pair_page(client):
+    r = client.get("/check", params={"model": "kimi linear", "hardware": "3090"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/can-run/kimi-linear-48b-a3b-on-rtx-3090"
