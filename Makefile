@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/rigfit check "Kimi Linear 48B A3B" "RTX 3090"
+	@echo "Web site: $(BIN)/rigfit serve  ->  http://127.0.0.1:8000/"
 
 # Browser tests drive Debian's chromium (no browser download): install it when missing.
 chromium:
