@@ -71,6 +71,8 @@ def test_api_lists(client):
     assert len(client.get("/api/v1/hardware").json()) >= 150
     assert len(client.get("/api/v1/quants").json()) >= 20
     assert client.get("/openapi.json").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/api/v1/estimate" in docs.text and "cdn" not in docs.text.lower()
 
 
 def test_unknown_slug_is_404_with_suggestions(client):

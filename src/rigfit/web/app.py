@@ -115,7 +115,10 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1")
+    # FastAPI's Swagger UI loads its assets from a CDN; the site must work offline, so /docs is our own page
+    # rendered from the same OpenAPI document (served at /openapi.json).
+    app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1",
+                  docs_url=None, redoc_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -124,8 +127,6 @@ def create_app() -> FastAPI:
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
         path = request.url.path
-        if path.startswith("/docs") or path.startswith("/redoc"):
-            return response  # FastAPI's own documentation pages load their assets from a CDN
         if path.startswith("/embed/") or path.startswith("/card/"):
             response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
         else:
@@ -241,6 +242,16 @@ def create_app() -> FastAPI:
             return cached_report(model, hardware, quant, context, workload, mode, gpus)
         except UserError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request):  # type: ignore[no-untyped-def]
+        spec = app.openapi()
+        endpoints = []
+        for path, methods in spec["paths"].items():
+            for method, op in methods.items():
+                params = [(p["name"], p.get("required", False), p.get("schema", {}).get("type", "")) for p in op.get("parameters", [])]
+                endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": params})
+        return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints})
 
     @app.get("/api/v1/models")
     def api_models() -> list[dict[str, Any]]:
