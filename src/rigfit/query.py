@@ -8,6 +8,9 @@ from rigfit.catalog import NotFound, find_hardware, find_model, find_quant, load
 from rigfit.catalog.loader import load_data
 from rigfit.catalog.workloads import find_mode, find_workload, load_workloads
 from rigfit.estimate.check import Report, Request, report
+from rigfit.estimate.memory import FILE_QUANT
+from rigfit.model.quant import Quant
+from rigfit.ingest.resolve import looks_like_path, model_from_path
 from rigfit.model.scenario import KV_TYPE_BYTES
 
 DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
@@ -42,10 +45,14 @@ def build_request(q: Query) -> Request:
         raise UserError(f"--gpus must be between 1 and {MAX_GPUS}, got {q.gpus}")
     if q.kv_type not in KV_TYPE_BYTES:
         raise UserError(f"unknown KV cache type {q.kv_type!r} (one of: {', '.join(KV_TYPE_BYTES)})")
+    own_quant = None
     try:
-        arch = find_model(q.model)
+        if looks_like_path(q.model):
+            arch, own_quant = model_from_path(q.model)
+        else:
+            arch = find_model(q.model)
         hw = find_hardware(q.hardware)
-        quant = find_quant(q.quant)
+        quant = own_quant or find_quant(q.quant)
         workload = find_workload(q.workload)
         mode = find_mode(q.mode)
         host = find_hardware(q.host or DEFAULT_HOST)
@@ -68,9 +75,9 @@ def build_request(q: Query) -> Request:
                    kv_type=q.kv_type, host=host, backend=q.backend)
 
 
-def table_quants() -> list:
+def table_quants(own: Quant | None = None) -> list[Quant]:
     by_name = {x.name: x for x in load_quants()}
-    return [by_name[n] for n in TABLE_QUANTS if n in by_name]
+    return ([own] if own else []) + [by_name[n] for n in TABLE_QUANTS if n in by_name]
 
 
 def run_query(q: Query, with_market: bool = True) -> Report:
@@ -82,7 +89,7 @@ def run_query(q: Query, with_market: bool = True) -> Report:
     vllm_quant = find_quant("FP8")
     return report(
         req,
-        table_quants(),
+        table_quants(req.quant if req.quant.name == FILE_QUANT else None),
         list(load_workloads()),
         list(load_hardware()) if with_market else [],
         list(load_models()) if with_market else [],

@@ -17,6 +17,7 @@ from rigfit.model.quant import Quant
 from rigfit.model.scenario import Scenario
 
 MIB = 1024**2
+FILE_QUANT = "GGUF file"  # the quant of a model read from a GGUF: its own tensors, byte for byte
 KV_PAD = 256  # llama.cpp pads the KV cache size to a multiple of 256 cells
 STATE_BYTES = 4  # recurrent (Mamba / linear attention) states are F32 in llama.cpp
 
@@ -66,6 +67,10 @@ def weight_bytes(arch: Architecture, quant: Quant) -> WeightBytes:
     CPU buffer 281.81 MiB = 128,256 x 4,096 x 4.5 bits). A tied embedding is stored at the output type and
     duplicated onto the device as the LM head. Other runtimes keep every tensor on the device.
     """
+    if arch.exact_weights is not None and quant.name == FILE_QUANT:
+        emb, out, dense, experts = arch.exact_weights
+        return WeightBytes(dense=np.array(dense), experts=np.array(experts), embedding=emb,
+                           output=out if out else emb, output_in_file=bool(out))
     lp = layer_params(arch)
     gguf = quant.family == "gguf"
     if arch.tie_embeddings:

@@ -79,6 +79,8 @@ class Architecture:
     notes: str = ""
     gguf_repo: str = ""
     ffn_gated: bool = True  # SwiGLU/GeGLU (gate, up, down); False for plain MLPs (relu², gelu: up, down)
+    # Exact tensor bytes of a GGUF file: (embedding, output, per-layer dense, per-layer routed experts)
+    exact_weights: tuple[float, float, tuple[float, ...], tuple[float, ...]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.mixers) != self.num_layers:

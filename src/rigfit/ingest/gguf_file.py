@@ -1,0 +1,137 @@
+"""A local GGUF file (or a split set) → Architecture plus its exact tensor bytes, read with llama.cpp's `gguf` package.
+
+Weights come from the tensors themselves (Σ n_bytes, grouped as token embedding, output, routed experts, and the
+rest per layer), so the memory estimate for a file is exact rather than a bpw average.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from rigfit.catalog.loader import architecture_from_entry
+from rigfit.model.architecture import Architecture
+
+SPLIT = re.compile(r"^(?P<stem>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$")
+BLOCK = re.compile(r"^blk\.(\d+)\.")
+
+
+def _reader(path: Path) -> Any:
+    from gguf import GGUFReader  # imported here: only GGUF input needs the package
+
+    try:
+        return GGUFReader(str(path), "r")
+    except Exception as exc:  # noqa: BLE001 - any failure of the reader means the file is not a readable GGUF
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path}: not a readable GGUF file ({reason})") from None
+
+
+def split_parts(path: Path) -> list[Path]:
+    """All files of a split GGUF (name-00001-of-00003.gguf …), or just this one."""
+    m = SPLIT.match(path.name)
+    if not m:
+        return [path]
+    n = int(m.group("n"))
+    parts = [path.with_name(f"{m.group('stem')}-{i:05d}-of-{n:05d}.gguf") for i in range(1, n + 1)]
+    missing = [p.name for p in parts if not p.exists()]
+    if missing:
+        raise ValueError(f"{path}: split GGUF is missing {', '.join(missing)}")
+    return parts
+
+
+def _value(reader: Any, key: str) -> Any:
+    field = reader.fields.get(key)
+    if field is None:
+        return None
+    try:
+        return field.contents()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
+    """(architecture, exact weights) of a GGUF file; ValueError with one line when the file cannot be used."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    readers = [_reader(p) for p in split_parts(path)]
+    meta = readers[0]
+    arch_name = _value(meta, "general.architecture")
+    if not arch_name:
+        raise ValueError(f"{path}: GGUF file without general.architecture")
+
+    def kv(key: str, default: Any = None) -> Any:
+        v = _value(meta, f"{arch_name}.{key}")
+        return default if v is None else v
+
+    n = kv("block_count")
+    hidden = kv("embedding_length")
+    heads = kv("attention.head_count")
+    if not (n and hidden and heads):
+        raise ValueError(f"{path}: unsupported architecture {arch_name!r} (no block_count/embedding_length/head_count)")
+    n, hidden = int(n), int(hidden)
+    heads = int(max(heads) if isinstance(heads, list) else heads)
+    kv_heads = kv("attention.head_count_kv", heads)
+    kv_heads = int(max(kv_heads) if isinstance(kv_heads, list) else kv_heads)
+    head_dim = int(kv("attention.key_length", hidden // heads))
+
+    tensors = [t for r in readers for t in r.tensors]
+    embedding = output = 0.0
+    dense = [0.0] * n
+    experts = [0.0] * n
+    vocab = None
+    for t in tensors:
+        size = float(t.n_bytes)
+        if t.name == "token_embd.weight":
+            embedding += size
+            vocab = int(max(t.shape))
+        elif t.name.startswith("output.") and "norm" not in t.name:
+            output += size
+        else:
+            m = BLOCK.match(t.name)
+            if m and int(m.group(1)) < n:
+                (experts if "_exps" in t.name else dense)[int(m.group(1))] += size
+    tokens = _value(meta, "tokenizer.ggml.tokens")
+    vocab = vocab or (len(tokens) if isinstance(tokens, list) else None)
+    if not vocab:
+        raise ValueError(f"{path}: no token embedding or vocabulary")
+    total_params = sum(float(t.n_elements) for t in tensors)
+    window = kv("attention.sliding_window")
+    n_experts = kv("expert_count")
+    kv_lora = kv("attention.kv_lora_rank")
+    if kv_lora:
+        mixers = "M" * n
+    elif window:
+        pattern = kv("attention.sliding_window_pattern")
+        if isinstance(pattern, list) and len(pattern) == n:
+            mixers = "".join("S" if p else "F" for p in pattern)
+        else:
+            mixers = "S" * n
+    else:
+        mixers = "F" * n
+    entry: dict[str, Any] = {
+        "name": path.stem if not SPLIT.match(path.name) else SPLIT.match(path.name).group("stem"),  # type: ignore[union-attr]
+        "source": f"GGUF file {path.name}", "params_b": total_params / 1e9, "vocab_size": vocab, "hidden_size": hidden,
+        "num_layers": n, "num_heads": heads, "num_kv_heads": kv_heads, "head_dim": head_dim,
+        "intermediate_size": int(kv("feed_forward_length", 4 * hidden) if not isinstance(kv("feed_forward_length"), list)
+                                 else max(kv("feed_forward_length"))),
+        "tie_embeddings": output == 0, "max_context": int(kv("context_length", 4096)), "mixers": mixers,
+    }
+    if window:
+        entry["sliding_window"] = int(window)
+    if kv_lora:
+        entry["mla"] = {"kv_lora_rank": int(kv_lora), "qk_rope_head_dim": int(kv("rope.dimension_count", 64))}
+    if n_experts and int(n_experts) > 1:
+        lead = int(kv("leading_dense_block_count", 0))
+        entry["moe"] = {"num_experts": int(n_experts), "experts_per_token": int(kv("expert_used_count", 1)),
+                        "expert_ffn": int(kv("expert_feed_forward_length", entry["intermediate_size"])),
+                        "shared_experts": int(kv("expert_shared_count", 0)),
+                        "ffn": "".join("E" if experts[i] > 0 else ("D" if i < lead or dense[i] else "N") for i in range(n))}
+    try:
+        arch = architecture_from_entry(entry)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: unsupported GGUF architecture {arch_name!r} ({exc})") from None
+    weights = {"embedding": embedding, "output": output, "dense": tuple(dense), "experts": tuple(experts),
+               "total": sum(float(t.n_bytes) for t in tensors), "file_type": _value(meta, "general.file_type")}
+    return arch, weights
