@@ -312,6 +312,61 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
+@app.command()
+def detect(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Describe this machine (GPUs, CPU, RAM, measured RAM bandwidth) and the hardware rigfit will use for it."""
+    from rigfit.ingest.detect import detect as detect_machine, detected_hardware
+
+    info = detect_machine()
+    hw = detected_hardware(info)
+    info["hardware"] = hardware_dict(hw)
+    if as_json:
+        emit_json(info)
+        return
+    console.print(f"[bold]CPU[/] {info['cpu']['model']} ({info['cpu']['cores']} cores, {info['cpu']['threads']} threads)")
+    console.print(f"[bold]RAM[/] {info['ram']['total_gib']} GiB ({info['ram']['available_gib']} GiB free), "
+                  f"measured copy bandwidth {info['ram']['bandwidth_gbs']} GB/s")
+    for g in info["gpus"]:
+        console.print(f"[bold]GPU[/] {g['name']} ({g['memory_gib']} GiB)")
+    if not info["gpus"]:
+        console.print("[bold]GPU[/] no GPU found")
+    console.print(f"Checks on [bold]local[/] use: {hw.display_name}")
+
+
+@app.command()
+def best(
+    workload: str = typer.Option("chat", "--workload", "-w"),
+    mode: str = typer.Option("balanced", "--mode", "-m"),
+    limit: int = typer.Option(10, "--limit", "-n"),
+    hardware: str = typer.Option("local", "--hardware", help="Catalog hardware name, or local (detected)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The catalog models that run best on this hardware, with the quant and the command."""
+    from rigfit.ingest.best import rank_models
+    from rigfit.query import DEFAULT_HOST, resolve_hardware
+
+    if limit < 1:
+        fail("--limit must be at least 1")
+    try:
+        hw = resolve_hardware(hardware)
+        from rigfit.catalog import find_hardware as _find
+
+        rows = rank_models(hw, _find(DEFAULT_HOST), workload, mode, limit)
+    except (ValueError, LookupError) as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        emit_json({"hardware": hardware_dict(hw), "models": rows})
+        return
+    t = Table(title=f"Best models for {hw.display_name} ({workload}, {mode})", title_justify="left")
+    for c in ("#", "Model", "Quant", "Grade", "Decode tok/s", "Score", "Command"):
+        t.add_column(c)
+    for i, r in enumerate(rows, 1):
+        t.add_row(str(i), r["model"], r["quant"], grade_text(r["grade"], r["grade_score"]), tps(r["decode_tps"]),
+                  f"{r['score']:.0f}", r["command"])
+    console.print(t)
+
+
 def main() -> None:
     try:
         app()

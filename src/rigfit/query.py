@@ -24,6 +24,18 @@ class UserError(ValueError):
     """Bad input: shown to the user as one line, exit code 2."""
 
 
+LOCAL_NAMES = frozenset({"local", "this", "this machine", "my machine"})
+
+
+def resolve_hardware(name: str):  # type: ignore[no-untyped-def]
+    """A catalog name, or "local" / "this": the detected machine (catalog GPU when one matches)."""
+    if name.strip().lower() in LOCAL_NAMES:
+        from rigfit.ingest.detect import detect, detected_hardware
+
+        return detected_hardware(detect())
+    return find_hardware(name)
+
+
 @dataclass(frozen=True)
 class Query:
     model: str
@@ -51,7 +63,7 @@ def build_request(q: Query) -> Request:
             arch, own_quant = model_from_path(q.model)
         else:
             arch = find_model(q.model)
-        hw = find_hardware(q.hardware)
+        hw = resolve_hardware(q.hardware)
         quant = own_quant or find_quant(q.quant)
         workload = find_workload(q.workload)
         mode = find_mode(q.mode)

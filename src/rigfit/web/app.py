@@ -5,19 +5,27 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, Query as Q, Request
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rigfit.catalog import load_hardware, load_models, load_quants
+from rigfit.catalog import (
+    NotFound,
+    find_hardware,
+    find_model,
+    load_hardware,
+    load_models,
+    load_quants,
+)
 from rigfit.catalog.workloads import load_modes, load_workloads
-from rigfit.estimate.check import Request as EstimateRequest
-from rigfit.estimate.check import evaluate
 from rigfit.estimate.commands import slug
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
-from rigfit.query import Query, UserError, build_request, run_query
+from rigfit.query import Query, UserError, run_query
 from rigfit.web import slugs, svg
 
 HERE = Path(__file__).parent
@@ -46,19 +54,24 @@ def quick_report(model: str, hardware: str) -> dict[str, Any]:
     return report_dict(run_query(Query(model, hardware), with_market=False))
 
 
+@lru_cache(maxsize=4096)
+def context_report(model: str, hardware: str, quant: str, context: int, workload: str, mode: str,
+                   gpus: int | None) -> dict[str, Any]:
+    """One point of the context chart: the report at that context, without the market scan."""
+    return report_dict(run_query(Query(model, hardware, quant, context, workload, mode, gpus), with_market=False))
+
+
 @lru_cache(maxsize=256)
 def context_points(model: str, hardware: str, quant: str, workload: str, mode: str, gpus: int | None) -> list[dict]:
-    req = build_request(Query(model, hardware, quant, None, workload, mode, gpus))
+    """Decode tok/s and memory at 4K..128K (capped at the model's max_context), read from report_dict."""
     out = []
+    max_context = find_model(model).max_context
     for ctx in CHART_CONTEXTS:
-        if ctx > req.arch.max_context:
+        if ctx > max_context:
             break
-        d = cached_report(model, hardware, quant, ctx, workload, mode, gpus) if ctx == req.effective_context else None
-        ev = evaluate(EstimateRequest(req.arch, req.hw, req.quant, req.workload, req.mode, ctx, req.kv_type, req.host))
-        out.append({"context": ctx, "decode_tps": round(ev.decode_tps, 1),
-                    "total_gib": round(ev.need.total / 1024**3, 2),
-                    "available_gib": (d or {}).get("memory", {}).get("available_gib")
-                    or round((ev.placement.device_capacity * ev.placement.n_devices + ev.need.headroom) / 1024**3, 2)})
+        d = context_report(model, hardware, quant, ctx, workload, mode, gpus)
+        out.append({"context": ctx, "decode_tps": d["speed"]["decode_tps"], "total_gib": d["memory"]["total_gib"],
+                    "available_gib": d["memory"]["available_gib"], "fit": d["fit"]})
     return out
 
 
@@ -88,6 +101,16 @@ def hardware_rows(hardware: str) -> list[dict[str, Any]]:
                      "score": d["score"], "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"],
                      "best_quant": d["best_quant"], "url": slugs.pair_url(m.name, hardware)})
     return sorted(rows, key=lambda r: -r["score"])
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's list of errors as the one line a UserError would give."""
+    parts = []
+    for e in exc.errors():
+        name = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body")) or "value"
+        got = f" (got {e['input']!r})" if isinstance(e.get("input"), (str, int, float)) else ""
+        parts.append(f"{name}: {e.get('msg', 'invalid value')}{got}")
+    return "; ".join(parts).replace("\n", " ") or "invalid value"
 
 
 def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
@@ -127,7 +150,7 @@ def create_app() -> FastAPI:
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
         path = request.url.path
-        if path.startswith("/embed/") or path.startswith("/card/"):
+        if path.startswith(("/embed/", "/card/")):
             response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
         else:
             response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
@@ -139,6 +162,30 @@ def create_app() -> FastAPI:
     async def page_error(request: Request, exc: PageError):  # type: ignore[no-untyped-def]
         return templates.TemplateResponse(request, "error.html", {"title": exc.title, "message": exc.message,
                                                                    "suggestions": exc.suggestions}, status_code=exc.status)
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_value(request: Request, exc: RequestValidationError):  # type: ignore[no-untyped-def]
+        """A value that is not even of the right type (context=abc): 422 with one line, like UserError."""
+        message = validation_message(exc)
+        if is_api(request):
+            return JSONResponse({"detail": message}, status_code=422)
+        return templates.TemplateResponse(request, "error.html", {"title": "Cannot check that", "message": message,
+                                                                   "suggestions": []}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
+        """Unknown paths: JSON under /api, an HTML page (with the path escaped) everywhere else."""
+        if is_api(request):
+            return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        title = "Page not found" if exc.status_code == 404 else str(exc.detail)
+        message = f"Nothing at {request.url.path!r}." if exc.status_code == 404 else str(exc.detail)
+        return templates.TemplateResponse(request, "error.html", {"title": title, "message": message,
+                                                                   "suggestions": [("Models", "/models"),
+                                                                                   ("Hardware", "/hardware")]},
+                                          status_code=exc.status_code, headers=exc.headers)
 
     def resolve_pair(pair: str) -> tuple[str, str]:
         arch, hw, mtext, htext = slugs.split_pair(pair)
@@ -169,37 +216,52 @@ def create_app() -> FastAPI:
     @app.get("/check")
     def check(model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
         try:
-            req = build_request(Query(model, hardware))
-        except UserError as exc:
-            raise PageError(404, "Not in the catalog", str(exc)) from exc
-        return RedirectResponse(slugs.pair_url(req.arch.name, req.hw.name), status_code=303)
+            arch = find_model(model)
+        except NotFound as exc:
+            arch, miss = None, exc
+        try:
+            hw = find_hardware(hardware)
+        except (NotFound, ValueError) as exc:
+            hw, miss = None, exc
+        if arch and hw:
+            if hw.count > 1 and slugs.hardware_for(slug(hw.name)):  # "2x RTX 3090": the pair page with ?gpus=2
+                return RedirectResponse(f"{slugs.pair_url(arch.name, hw.name)}?gpus={hw.count}", status_code=303)
+            return RedirectResponse(slugs.pair_url(arch.name, hw.name), status_code=303)
+        sugg = [(f"{n} on {hw.name if hw else hardware}", slugs.pair_url(n, hw.name if hw else hardware))
+                for n in ([] if arch else slugs.model_suggestions(model))]
+        sugg += [(f"{arch.name if arch else model} on {n}", slugs.pair_url(arch.name if arch else model, n))
+                 for n in ([] if hw else slugs.hardware_suggestions(hardware))]
+        raise PageError(404, "Not in the catalog", str(miss), sugg)
 
-    @app.get("/can-run/{pair}", response_class=HTMLResponse)
+    @app.get("/can-run/{pair:path}", response_class=HTMLResponse)
     def pair_page(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,
                   workload: str = "chat", mode: str = "balanced", gpus: int | None = None):  # type: ignore[no-untyped-def]
         model, hardware = resolve_pair(pair)
         d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
         base = slugs.pair_url(model, hardware)
-        state = {"quant": quant, "context": context, "workload": workload, "mode": mode, "gpus": gpus}
+        st = d["settings"]
+        # the canonical spelling of every choice (what the engine resolved), so links are stable and safe
+        state = {"quant": st["quant"], "context": context, "workload": st["workload"], "mode": st["mode"], "gpus": gpus}
 
         def link(**change: Any) -> str:
-            params = {**state, **change}
-            return base + "?" + "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
+            params = {k: v for k, v in {**state, **change}.items() if v is not None}
+            return base + "?" + urlencode(params)
 
         return templates.TemplateResponse(request, "pair.html", {
             "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
             "membar": svg.memory_bar(d["memory"]),
             "chart": svg.context_chart(context_points(model, hardware, quant, workload, mode, gpus)),
-            "faq": faq(d), "embed_url": f"/embed/{pair}", "card_url": f"/card/{pair}.svg",
+            "faq": faq(d), "embed_url": "/embed/" + base.removeprefix("/can-run/"),
+            "card_url": "/card/" + base.removeprefix("/can-run/") + ".svg",
             "model_url": f"/models/{slug(model)}", "hardware_url": f"/hardware/{slug(hardware)}"})
 
-    @app.get("/embed/{pair}", response_class=HTMLResponse)
+    @app.get("/embed/{pair:path}", response_class=HTMLResponse)
     def embed(request: Request, pair: str, quant: str = "Q4_K_M"):  # type: ignore[no-untyped-def]
         model, hardware = resolve_pair(pair)
         d = report_or_error(model, hardware, quant, None, "chat", "balanced", None)
         return templates.TemplateResponse(request, "embed.html", {"d": d, "url": slugs.pair_url(model, hardware)})
 
-    @app.get("/card/{pair}.svg")
+    @app.get("/card/{pair:path}.svg")
     def card(pair: str, quant: str = "Q4_K_M") -> Response:
         model, hardware = resolve_pair(pair)
         d = report_or_error(model, hardware, quant, None, "chat", "balanced", None)
@@ -219,7 +281,7 @@ def create_app() -> FastAPI:
         vendors = sorted({h.vendor for h in load_hardware()})
         return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
 
-    @app.get("/models/{model_slug}", response_class=HTMLResponse)
+    @app.get("/models/{model_slug:path}", response_class=HTMLResponse)
     def model_page(request: Request, model_slug: str):  # type: ignore[no-untyped-def]
         arch = slugs.model_for(model_slug)
         if not arch:
@@ -227,7 +289,7 @@ def create_app() -> FastAPI:
                             [(n, f"/models/{slug(n)}") for n in slugs.model_suggestions(model_slug)])
         return templates.TemplateResponse(request, "model.html", {"m": model_dict(arch), "rows": model_rows(arch.name)})
 
-    @app.get("/hardware/{hardware_slug}", response_class=HTMLResponse)
+    @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str):  # type: ignore[no-untyped-def]
         hw = slugs.hardware_for(hardware_slug)
         if not hw:
@@ -236,8 +298,9 @@ def create_app() -> FastAPI:
         return templates.TemplateResponse(request, "hardware_page.html", {"h": hardware_dict(hw), "rows": hardware_rows(hw.name)})
 
     @app.get("/api/v1/estimate")
-    def api_estimate(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = Q(None, ge=1),
-                     workload: str = "chat", mode: str = "balanced", gpus: int | None = Q(None, ge=1)) -> Any:
+    def api_estimate(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = None,
+                     workload: str = "chat", mode: str = "balanced", gpus: int | None = None) -> Any:
+        """Exactly `report_dict(run_query(Query(...)))`: the object `rigfit check --json` prints."""
         try:
             return cached_report(model, hardware, quant, context, workload, mode, gpus)
         except UserError as exc:

@@ -76,3 +76,22 @@ def badge(model: str, hardware: str, grade: str, score: float, decode: float, ve
             f'<rect x="{lw}" width="{rw}" height="22" fill="{color}"/><g fill="#fff" font-family="Verdana,sans-serif" '
             f'font-size="11"><text x="8" y="15">{escape(text)}</text><text x="{lw + 8}" y="15">{escape(right)}</text>'
             f'</g></svg>')
+
+
+def need_meter(memory: dict[str, Any], width: int = 640) -> str:
+    """GiB needed against GiB available as one bar (drawn server-side: works without JavaScript, and the CSP
+    forbids inline styles). The part over capacity is red; the tick marks the available memory."""
+    need, avail = memory["total_gib"], memory["available_gib"]
+    scale = width / max(need, avail, 1e-9)
+    fit_w = min(need, avail) * scale
+    over_w = max(0.0, need - avail) * scale
+    pct = memory["percent_of_available"]
+    color = "#16a34a" if pct is not None and pct <= 90 else "#d97706" if pct is not None and pct <= 100 else "#2563eb"
+    return (f'<svg class="meter" viewBox="0 0 {width} 14" preserveAspectRatio="none" role="img" '
+            f'aria-label="{need:.2f} GiB needed of {avail:.2f} GiB available">'
+            f'<rect width="{width}" height="14" rx="7" fill="#e2e8f0"/>'
+            f'<rect width="{fit_w:.1f}" height="14" rx="7" fill="{color}"><title>{need:.2f} GiB needed</title></rect>'
+            + (f'<rect x="{avail * scale:.1f}" width="{over_w:.1f}" height="14" fill="#dc2626">'
+               f'<title>{memory["over_gib"]:.2f} GiB over capacity</title></rect>' if over_w > 0 else "")
+            + f'<line x1="{avail * scale:.1f}" x2="{avail * scale:.1f}" y1="0" y2="14" stroke="#0f172a" stroke-width="2"/>'
+            f'</svg>')
