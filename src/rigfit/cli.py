@@ -60,10 +60,15 @@ def check(
     kv_type: str = typer.Option("f16", "--kv-type", help="KV cache type: f16 | q8_0 | q4_0 | ..."),
     host: Optional[str] = typer.Option(None, "--host", help="Host CPU/RAM profile for offload (catalog cpu entry)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object"),
+    offline: bool = typer.Option(False, "--offline", help="Hugging Face repos from the local cache only"),
 ) -> None:
-    """Everything about one model on one piece of hardware."""
+    """Everything about one model on one piece of hardware.
+
+    MODEL is a catalog name, a Hugging Face repo id (org/name), a config.json or a .gguf file; HARDWARE a catalog
+    name, "2x NAME", "NAME + NAME", or local (this machine).
+    """
     try:
-        rep = run_query(Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host))
+        rep = run_query(Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host, offline=offline))
     except UserError as exc:
         fail(str(exc))
         return

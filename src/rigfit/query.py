@@ -10,7 +10,9 @@ from rigfit.catalog.workloads import find_mode, find_workload, load_workloads
 from rigfit.estimate.check import Report, Request, report
 from rigfit.estimate.memory import FILE_QUANT
 from rigfit.model.quant import Quant
-from rigfit.ingest.resolve import looks_like_path, model_from_path
+from rigfit.catalog.resolve import model_index
+from rigfit.ingest.hub import looks_like_repo_id
+from rigfit.ingest.resolve import looks_like_path, model_from_hub, model_from_path
 from rigfit.model.scenario import KV_TYPE_BYTES
 
 DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
@@ -48,6 +50,7 @@ class Query:
     kv_type: str = "f16"
     host: str | None = None
     backend: str | None = None
+    offline: bool = False  # hub models from the local cache only
 
 
 def build_request(q: Query) -> Request:
@@ -61,6 +64,8 @@ def build_request(q: Query) -> Request:
     try:
         if looks_like_path(q.model):
             arch, own_quant = model_from_path(q.model)
+        elif looks_like_repo_id(q.model) and model_index().find_exact(q.model) is None:
+            arch = model_from_hub(q.model, offline=q.offline)
         else:
             arch = find_model(q.model)
         hw = resolve_hardware(q.hardware)

@@ -45,3 +45,11 @@ def model_from_path(text: str) -> tuple[Architecture, Quant | None]:
         raise ValueError(f"{path}: not a config.json object")
     name = str(cfg.get("_name_or_path") or (path.parent.name if path.name == "config.json" else path.stem))
     return architecture_from_config(cfg, name, str(path)), None
+
+
+def model_from_hub(repo_id: str, offline: bool = False, endpoint: str | None = None) -> Architecture:
+    from rigfit.ingest.hub import fetch_config
+
+    config, params_b = fetch_config(repo_id, offline=offline, endpoint=endpoint)
+    arch = architecture_from_config(config, repo_id, f"https://huggingface.co/{repo_id}/blob/main/config.json", params_b)
+    return replace(arch, hf_repo=repo_id)

@@ -247,24 +247,36 @@ def create_app() -> FastAPI:
             params = {k: v for k, v in {**state, **change}.items() if v is not None}
             return base + "?" + urlencode(params)
 
+        pair_slug = base.removeprefix("/can-run/")
+        # the embed card and badge show the same state as this page (defaults left out of the URL)
+        defaults = {"quant": "Q4_K_M", "workload": "chat", "mode": "balanced"}
+        shown = {k: v for k, v in state.items() if v is not None and defaults.get(k) != v}
+        suffix = ("?" + urlencode(shown)) if shown else ""
+        points = context_points(model, hardware, st["quant"], st["workload"], st["mode"], gpus)
         return templates.TemplateResponse(request, "pair.html", {
             "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
-            "membar": svg.memory_bar(d["memory"]),
-            "chart": svg.context_chart(context_points(model, hardware, quant, workload, mode, gpus)),
-            "faq": faq(d), "embed_url": "/embed/" + base.removeprefix("/can-run/"),
-            "card_url": "/card/" + base.removeprefix("/can-run/") + ".svg",
+            "contexts": CHART_CONTEXTS, "base_url": base,
+            "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
+            "points": points, "chart": svg.context_chart(points),
+            "faq": faq(d), "embed_url": f"/embed/{pair_slug}{suffix}",
+            "embed_abs": f"{str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
+            "card_url": f"/card/{pair_slug}.svg{suffix}",
             "model_url": f"/models/{slug(model)}", "hardware_url": f"/hardware/{slug(hardware)}"})
 
     @app.get("/embed/{pair:path}", response_class=HTMLResponse)
-    def embed(request: Request, pair: str, quant: str = "Q4_K_M"):  # type: ignore[no-untyped-def]
+    def embed(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,  # type: ignore[no-untyped-def]
+              workload: str = "chat", mode: str = "balanced", gpus: int | None = None):
         model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, None, "chat", "balanced", None)
-        return templates.TemplateResponse(request, "embed.html", {"d": d, "url": slugs.pair_url(model, hardware)})
+        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        query = request.url.query
+        return templates.TemplateResponse(request, "embed.html", {
+            "d": d, "url": slugs.pair_url(model, hardware) + (f"?{query}" if query else "")})
 
     @app.get("/card/{pair:path}.svg")
-    def card(pair: str, quant: str = "Q4_K_M") -> Response:
+    def card(pair: str, quant: str = "Q4_K_M", context: int | None = None, workload: str = "chat",
+             mode: str = "balanced", gpus: int | None = None) -> Response:
         model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, None, "chat", "balanced", None)
+        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
         body = svg.badge(d["model"]["name"], d["hardware"]["display_name"], d["grade"], d["score"],
                          d["speed"]["decode_tps"], d["verdict"])
         return Response(body, media_type="image/svg+xml")
