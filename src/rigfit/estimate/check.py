@@ -13,6 +13,7 @@ from rigfit.estimate.fit import (
     FULL_GPU,
     LAYER_OFFLOAD,
     NO_FIT,
+    OFFLOAD,
     TIGHT,
     MemoryNeed,
     Placement,
@@ -151,8 +152,8 @@ def evaluate(req: Request, quant: Quant | None = None, workload: Workload | None
     cold = ttft + load_seconds(need.weights_file)
     throughput = batch_tokens_per_s(req.arch, req.hw, scenario, placement, depth, backend, tp)
     share = min(1.0, safe / ctx) if ctx else 0.0
-    if placement.strategy in (EXPERT_OFFLOAD, LAYER_OFFLOAD):
-        share = max(share, 0.5)  # the context runs, from host RAM: half credit (the placement factor adds the rest)
+    if placement.status in (TIGHT, OFFLOAD):
+        share = max(share, 0.5)  # the context runs, without margin or from host RAM: half credit
     g = grade(placement, workload, req.mode, decode, ttft, share, throughput)
     return Evaluation(ctx, need, placement, decode, prefill, ttft, cold, throughput, safe, g, backend)
 

@@ -103,6 +103,22 @@ def hardware_rows(hardware: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: -r["score"])
 
 
+@lru_cache(maxsize=1)
+def popular_pairs() -> list[dict[str, Any]]:
+    """The home page's pairs with their grade and speed (the report without the market scan)."""
+    out = []
+    for model, hardware in POPULAR:
+        try:
+            arch, hw = find_model(model), find_hardware(hardware)
+            d = quick_report(arch.name, hw.name)
+        except (NotFound, UserError, ValueError):
+            continue
+        out.append({"model": arch.name, "hardware": hw.name, "url": slugs.pair_url(arch.name, hw.name),
+                    "grade": d["grade"], "score": d["score"], "decode_tps": d["speed"]["decode_tps"],
+                    "verdict": d["verdict"], "fit_label": d["fit_label"]})
+    return out
+
+
 def validation_message(exc: RequestValidationError) -> str:
     """FastAPI's list of errors as the one line a UserError would give."""
     parts = []
@@ -211,7 +227,7 @@ def create_app() -> FastAPI:
     def home(request: Request):  # type: ignore[no-untyped-def]
         return templates.TemplateResponse(request, "index.html", {
             "models": [m.name for m in load_models()], "hardware": [h.name for h in load_hardware()],
-            "popular": [(m, h, slugs.pair_url(m, h)) for m, h in POPULAR]})
+            "popular": popular_pairs()})
 
     @app.get("/check")
     def check(model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]

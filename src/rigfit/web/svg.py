@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -11,7 +12,8 @@ PARTS = (("Weights", "weights_gib", "#2563eb"), ("KV cache", "kv_cache_gib", "#d
          ("Runtime", "runtime_overhead_gib", "#64748b"), ("Headroom", "headroom_gib", "#94a3b8"))
 
 
-def memory_bar(memory: dict[str, Any], width: int = 640) -> str:
+def memory_bar(memory: dict[str, Any], width: int = 900) -> str:
+    """The memory breakdown as one stacked bar, with a dashed line at the memory available."""
     total = max(memory["total_gib"], memory["available_gib"], 1e-9)
     x = 0.0
     rects = []
@@ -19,50 +21,83 @@ def memory_bar(memory: dict[str, Any], width: int = 640) -> str:
         w = memory[key] / total * width
         if w <= 0:
             continue
-        rects.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="28" fill="{color}">'
+        rects.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="30" fill="{color}">'
                      f'<title>{escape(label)}: {memory[key]:.2f} GiB</title></rect>')
         x += w
-    avail = memory["available_gib"] / total * width
+    avail = min(memory["available_gib"] / total * width, width - 1)
     legend = "".join(
-        f'<g transform="translate({i * 105},44)"><rect width="10" height="10" fill="{c}"/>'
-        f'<text x="14" y="10" font-size="11">{escape(label)} {memory[k]:.2f}</text></g>'
+        f'<g transform="translate({i * 150},48)"><rect width="12" height="12" rx="2" fill="{c}"/>'
+        f'<text x="17" y="11" font-size="13">{escape(label)} {memory[k]:.2f} GiB</text></g>'
         for i, (label, k, c) in enumerate(PARTS))
-    return (f'<svg class="membar" viewBox="0 0 {width} 62" role="img" aria-label="Memory breakdown in GiB">'
-            f'<rect width="{width}" height="28" fill="#e2e8f0"/>{"".join(rects)}'
-            f'<line x1="{avail:.1f}" x2="{avail:.1f}" y1="-2" y2="32" stroke="#111" stroke-width="2" stroke-dasharray="4 2">'
+    return (f'<svg class="membar" viewBox="0 -4 {width} 70" role="img" aria-label="Memory breakdown in GiB">'
+            f'<rect width="{width}" height="30" fill="#e2e8f0"/>{"".join(rects)}'
+            f'<line x1="{avail:.1f}" x2="{avail:.1f}" y1="-4" y2="34" stroke="#0f172a" stroke-width="2" stroke-dasharray="4 2">'
             f'<title>available {memory["available_gib"]:.1f} GiB</title></line>{legend}</svg>')
 
 
-def context_chart(points: list[dict[str, Any]], width: int = 640, height: int = 220) -> str:
-    """Decode tok/s (line) and memory GiB (bars) against context length."""
+def _nice(v: float) -> float:
+    """The next 'round' axis maximum (1, 1.2, 1.6, 2, ..., 8 times a power of ten, each a multiple of 4 ticks) at or above v."""
+    if v <= 0:
+        return 1.0
+    mag = 10 ** math.floor(math.log10(v))
+    return next(m * mag for m in (1, 1.2, 1.6, 2, 2.4, 3.2, 4, 5, 6, 8, 10) if m * mag >= v - 1e-9)
+
+
+def _panel(points: list[dict[str, Any]], key: str, x0: float, width: float, height: float, title: str, unit: str,
+           color: str, bars: bool, limit: float | None = None) -> str:
+    """One small chart: a value per context length, as bars or a line, with a 0-based axis and gridlines."""
+    top, bottom, left = 30, 26, 46
+    plot_w, plot_h = width - left - 12, height - top - bottom
+    vmax = _nice(max([p[key] for p in points] + ([limit] if limit else [])) * 1.08)
+    n = len(points)
+    step = plot_w / n
+    out = [f'<g transform="translate({x0},0)"><text x="{left}" y="16" font-size="14" font-weight="600" '
+           f'fill="{color}">{escape(title)}</text>']
+    for i in range(5):  # gridlines and axis labels
+        v = vmax * i / 4
+        y = top + plot_h - v / vmax * plot_h
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{v:g}</text>')
+    coords = []
+    for i, p in enumerate(points):
+        cx = left + step * (i + 0.5)
+        y = top + plot_h - p[key] / vmax * plot_h
+        coords.append((cx, y))
+        label = f'{p[key]:.1f} {unit} at {p["context"]:,} tokens'
+        if bars:
+            fill = "#dc2626" if limit is not None and p[key] > limit else color
+            out.append(f'<rect x="{cx - step * 0.3:.1f}" y="{y:.1f}" width="{step * 0.6:.1f}" '
+                       f'height="{top + plot_h - y:.1f}" rx="3" fill="{fill}" opacity=".85"><title>{escape(label)}</title></rect>')
+        out.append(f'<text x="{cx:.1f}" y="{height - 8}" font-size="12" text-anchor="middle">{p["context"] // 1024}K</text>')
+    if not bars:
+        out.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in coords)}" fill="none" '
+                   f'stroke="{color}" stroke-width="2.5"/>')
+        for (cx, y), p in zip(coords, points):
+            label = f'{p[key]:.1f} {unit} at {p["context"]:,} tokens'
+            out.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="4.5" fill="{color}"><title>{escape(label)}</title>'
+                       f'</circle><text x="{cx:.1f}" y="{y - 9:.1f}" font-size="11" text-anchor="middle">'
+                       f'{p[key]:.0f}</text>')
+    if limit is not None:
+        y = top + plot_h - limit / vmax * plot_h
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#0f172a" '
+                   f'stroke-dasharray="5 3" stroke-width="1.5"/><text x="{left + plot_w}" y="{y - 5:.1f}" '
+                   f'font-size="11" text-anchor="end" stroke="#fff" stroke-width="3" paint-order="stroke">'
+                   f'available {limit:.1f} GiB</text>')
+    out.append("</g>")
+    return "".join(out)
+
+
+def context_chart(points: list[dict[str, Any]], width: int = 900, height: int = 240) -> str:
+    """Decode tok/s (line) and memory GiB (bars, red above the memory available) against context length."""
     if not points:
         return ""
-    pad = 40
-    n = len(points)
-    max_t = max(p["decode_tps"] for p in points) or 1.0
-    max_m = max(max(p["total_gib"] for p in points), points[0]["available_gib"]) or 1.0
-    step = (width - 2 * pad) / max(1, n - 1)
-    bars, dots, labels = [], [], []
-    for i, p in enumerate(points):
-        x = pad + i * step
-        h = p["total_gib"] / max_m * (height - 2 * pad)
-        bars.append(f'<rect x="{x - 12:.1f}" y="{height - pad - h:.1f}" width="24" height="{h:.1f}" fill="#93c5fd">'
-                    f'<title>{p["total_gib"]:.1f} GiB at {p["context"]:,}</title></rect>')
-        y = height - pad - p["decode_tps"] / max_t * (height - 2 * pad)
-        dots.append((x, y, p))
-        labels.append(f'<text x="{x:.1f}" y="{height - pad + 16}" font-size="11" text-anchor="middle">'
-                      f'{p["context"] // 1024}K</text>')
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in dots)
-    circles = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#dc2626"><title>{p["decode_tps"]:.1f} tok/s</title>'
-                      f'</circle>' for x, y, p in dots)
-    avail_y = height - pad - points[0]["available_gib"] / max_m * (height - 2 * pad)
-    return (f'<svg class="ctxchart" viewBox="0 0 {width} {height}" role="img" aria-label="Decode speed and memory by context">'
-            f'{"".join(bars)}<line x1="{pad}" x2="{width - pad}" y1="{avail_y:.1f}" y2="{avail_y:.1f}" stroke="#111" '
-            f'stroke-dasharray="4 3"/><text x="{width - pad}" y="{avail_y - 4:.1f}" font-size="11" text-anchor="end">'
-            f'available {points[0]["available_gib"]:.0f} GiB</text><polyline points="{line}" fill="none" stroke="#dc2626" '
-            f'stroke-width="2"/>{circles}{"".join(labels)}<text x="{pad}" y="14" font-size="11" fill="#dc2626">decode tok/s '
-            f'(max {max_t:.0f})</text><text x="{width - pad}" y="14" font-size="11" fill="#2563eb" text-anchor="end">'
-            f'memory GiB (bars)</text></svg>')
+    half = width / 2
+    return (f'<svg class="ctxchart" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="Decode speed and memory by context length">'
+            + _panel(points, "decode_tps", 0, half, height, "Decode tok/s", "tok/s", "#dc2626", bars=False)
+            + _panel(points, "total_gib", half, half, height, "Memory GiB", "GiB", "#3b82f6", bars=True,
+                     limit=points[0]["available_gib"])
+            + "</svg>")
 
 
 def badge(model: str, hardware: str, grade: str, score: float, decode: float, verdict: str) -> str:
