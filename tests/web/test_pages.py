@@ -117,3 +117,10 @@ def test_index_pages_and_filters(client):
 def test_search_redirects_to_the_pair_page(client):
     r = client.get("/check", params={"model": "kimi linear", "hardware": "3090"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/can-run/kimi-linear-48b-a3b-on-rtx-3090"
+
+
+def test_check_my_machine(client):
+    r = client.get("/check", params={"model": "Llama 3.2 1B", "hardware": "local"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/can-run/llama-3-2-1b-on-local"
+    page = client.get("/can-run/llama-3-2-1b-on-local")
+    assert page.status_code == 200 and 'id="verdict"' in page.text

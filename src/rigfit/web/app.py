@@ -86,7 +86,7 @@ def model_rows(model: str) -> list[dict[str, Any]]:
         rows.append({"hardware": hw.name, "vendor": hw.vendor, "grade": d["grade"], "score": d["score"],
                      "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"], "best_quant": d["best_quant"],
                      "msrp_usd": hw.msrp_usd, "url": slugs.pair_url(model, hw.name)})
-    return sorted(rows, key=lambda r: -r["score"])
+    return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
 @lru_cache(maxsize=256)
@@ -100,7 +100,7 @@ def hardware_rows(hardware: str) -> list[dict[str, Any]]:
         rows.append({"model": m.name, "family": m.family, "params_b": m.params_b, "grade": d["grade"],
                      "score": d["score"], "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"],
                      "best_quant": d["best_quant"], "url": slugs.pair_url(m.name, hardware)})
-    return sorted(rows, key=lambda r: -r["score"])
+    return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
 @lru_cache(maxsize=1)
@@ -204,6 +204,10 @@ def create_app() -> FastAPI:
                                           status_code=exc.status_code, headers=exc.headers)
 
     def resolve_pair(pair: str) -> tuple[str, str]:
+        if pair.endswith("-on-local"):  # this machine, detected (the site served locally)
+            arch = slugs.model_for(pair[: -len("-on-local")])
+            if arch:
+                return arch.name, "local"
         arch, hw, mtext, htext = slugs.split_pair(pair)
         if arch and hw:
             return arch.name, hw.name
@@ -277,7 +281,8 @@ def create_app() -> FastAPI:
             "faq": faq(d), "embed_url": f"/embed/{pair_slug}{suffix}",
             "embed_abs": f"{str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
             "card_url": f"/card/{pair_slug}.svg{suffix}",
-            "model_url": f"/models/{slug(model)}", "hardware_url": f"/hardware/{slug(hardware)}"})
+            "model_url": f"/models/{slug(model)}",
+            "hardware_url": f"/hardware/{slug(d['hardware']['name'])}" if hardware != "local" else "/hardware"})
 
     @app.get("/embed/{pair:path}", response_class=HTMLResponse)
     def embed(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,  # type: ignore[no-untyped-def]
@@ -310,20 +315,28 @@ def create_app() -> FastAPI:
         return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
 
     @app.get("/models/{model_slug:path}", response_class=HTMLResponse)
-    def model_page(request: Request, model_slug: str):  # type: ignore[no-untyped-def]
+    def model_page(request: Request, model_slug: str, vendor: str = ""):  # type: ignore[no-untyped-def]
         arch = slugs.model_for(model_slug)
         if not arch:
             raise PageError(404, "Model not in the catalog", f"No model called {model_slug!r}.",
                             [(n, f"/models/{slug(n)}") for n in slugs.model_suggestions(model_slug)])
-        return templates.TemplateResponse(request, "model.html", {"m": model_dict(arch), "rows": model_rows(arch.name)})
+        rows = model_rows(arch.name)
+        vendors = sorted({r["vendor"] for r in rows})
+        shown = [r for r in rows if not vendor or r["vendor"] == vendor.lower()]
+        return templates.TemplateResponse(request, "model.html", {
+            "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
-    def hardware_page(request: Request, hardware_slug: str):  # type: ignore[no-untyped-def]
+    def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
         hw = slugs.hardware_for(hardware_slug)
         if not hw:
             raise PageError(404, "Hardware not in the catalog", f"No hardware called {hardware_slug!r}.",
                             [(n, f"/hardware/{slug(n)}") for n in slugs.hardware_suggestions(hardware_slug)])
-        return templates.TemplateResponse(request, "hardware_page.html", {"h": hardware_dict(hw), "rows": hardware_rows(hw.name)})
+        rows = hardware_rows(hw.name)
+        families = sorted({r["family"] for r in rows})
+        shown = [r for r in rows if not family or r["family"].lower() == family.lower()]
+        return templates.TemplateResponse(request, "hardware_page.html", {
+            "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
     @app.get("/api/v1/estimate")
     def api_estimate(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = None,
