@@ -41,16 +41,30 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
-        pg = browser.new_page(viewport={"width": 1280, "height": 1600})
-        yield pg
-        browser.close()
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def console(browser):
+    """Console errors of the shared page (a CSP violation shows up here)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(browser, console):
+    pg = browser.new_page(viewport={"width": 1280, "height": 1600})
+    pg.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: console.append(str(e)))
+    yield pg
+    pg.close()
 
 
 def test_switch_quant_and_mode_changes_the_numbers(server, page):
@@ -83,3 +97,69 @@ def test_embed_card_and_screenshot(server, page, tmp_path):
     page.screenshot(path=str(shot), full_page=True)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_simulated_chat_types_at_the_predicted_speed_after_the_predicted_wait(server, browser):
+    import json
+    import urllib.request
+
+    url = f"{server}/api/v1/estimate?model=Llama+3.1+8B&hardware=RTX+4090"
+    sp = json.load(urllib.request.urlopen(url))["speed"]
+    ctx = browser.new_context()
+    pg = ctx.new_page()
+    pg.clock.install()  # fake timers: advance time instead of waiting for it
+    pg.goto(f"{server}/can-run/llama-3-1-8b-on-rtx-4090")
+    cold = pg.locator(".answer-text[data-kind='cold']")
+    warm = pg.locator(".answer-text[data-kind='warm']")
+    pg.clock.run_for(int(sp["cold_ttft_s"] * 1000) - 200)
+    assert "waiting" in cold.inner_text()  # cold start: nothing before the cold time to first token
+    pg.clock.run_for(200 + int(20 * 1000 / sp["decode_tps"]))
+    typed = cold.inner_text()
+    assert typed.startswith("Here's a Python function") and 40 <= len(typed) <= 120  # ~20 tokens of ~4 characters
+    pg.clock.run_for(60_000)
+    assert cold.inner_text().endswith("sorts each part recursively.")
+    assert warm.inner_text().endswith("Google-style docstring.")
+    pg.click("button.replay")
+    pg.clock.run_for(100)
+    assert "waiting" in cold.inner_text()
+    ctx.close()
+
+
+def test_sortable_table_and_filter(server, page):
+    page.goto(f"{server}/models/llama-3-1-8b")
+    decode_col = page.locator("#hardware-list th", has_text="Decode")
+    decode_col.click()
+    values = [float(v) for v in page.eval_on_selector_all(
+        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.textContent)")]
+    assert values == sorted(values)
+    decode_col.click()
+    values = [float(v) for v in page.eval_on_selector_all(
+        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.textContent)")]
+    assert values == sorted(values, reverse=True)
+    page.select_option("#hardware-list select[name='vendor']", "apple")
+    page.click("#hardware-list button[type='submit']")
+    page.wait_for_load_state()
+    assert "vendor=apple" in page.url and "RTX 4090" not in page.inner_text("#hardware-list tbody")
+
+
+def test_works_without_javascript(server, browser):
+    ctx = browser.new_context(java_script_enabled=False)
+    pg = ctx.new_page()
+    pg.goto(f"{server}/can-run/kimi-linear-48b-a3b-on-rtx-pro-4500-blackwell")
+    assert "tok/s" in pg.inner_text("#feel")  # the chat's numbers as text
+    decode = pg.inner_text("#decode")
+    pg.click("a[data-quant='Q6_K']")
+    assert "quant=Q6_K" in pg.url and pg.inner_text("#decode") != decode
+    pg.select_option("#quant select[name='workload']", "rag")
+    pg.click("#quant button[type='submit']")
+    assert "workload=rag" in pg.url and "quant=Q6_K" in pg.url
+    assert pg.is_hidden("button.copy")  # copy buttons appear only with JavaScript
+    ctx.close()
+
+
+def test_no_console_errors_and_no_csp_violations(server, page, console):
+    console.clear()
+    for path in ("/", "/can-run/kimi-linear-48b-a3b-on-rtx-3090", "/hardware", "/embed/kimi-linear-48b-a3b-on-rtx-3090"):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+    assert console == []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from markupsafe import escape
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from rigfit.output import report_dict
 from rigfit.query import Query, run_query

@@ -24,8 +24,9 @@ from rigfit.catalog import (
 )
 from rigfit.catalog.workloads import load_modes, load_workloads
 from rigfit.estimate.commands import slug
+from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
-from rigfit.query import Query, UserError, run_query
+from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
 from rigfit.web import slugs, svg
 
 HERE = Path(__file__).parent
@@ -42,10 +43,17 @@ class PageError(Exception):
         self.status, self.title, self.message, self.suggestions = status, title, message, suggestions or []
 
 
+def web_model(model: str) -> str:
+    """The site never reads files on the server: a model given as a path is refused (the CLI takes those)."""
+    if looks_like_path(model):
+        raise UserError(f"unknown model {model!r}: the web site takes catalog model names, not file paths")
+    return model
+
+
 @lru_cache(maxsize=512)
 def cached_report(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
                   gpus: int | None) -> dict[str, Any]:
-    return report_dict(run_query(Query(model, hardware, quant, context, workload, mode, gpus)))
+    return report_dict(run_query(Query(web_model(model), hardware, quant, context, workload, mode, gpus)))
 
 
 @lru_cache(maxsize=4096)
@@ -130,26 +138,41 @@ def validation_message(exc: RequestValidationError) -> str:
 
 
 def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """Questions people ask, answered with the report's own numbers (nothing recomputed)."""
     m, h, s, mem, sp = d["model"]["name"], d["hardware"]["display_name"], d["settings"], d["memory"], d["speed"]
+    safe, fix = d["safe_context"], d["bottleneck"]["fix"]
     can = {"yes": "Yes", "yes_with_offload": "Yes, with part of it in host RAM", "no": "No"}[d["verdict"]]
     out = [
-        (f"Can {m} run on {h}?", f"{can}: grade {d['grade']} ({d['score']:.0f}/100) for {s['workload']} in {s['mode']} mode "
-                                 f"at {s['quant']} and {s['context']:,} tokens of context."),
+        (f"Can {m} run on {h}?",
+         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {s['workload']} in "
+         f"{s['mode']} mode at {s['quant']} and {s['context']:,} tokens of context.")),
         (f"How much memory does {m} need at {s['quant']}?",
-         f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB of KV "
-         f"cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB of compute "
-         f"buffers, plus runtime and headroom; {h} offers {mem['available_gib']:.1f} GiB."),
-        (f"How fast is {m} on {h}?", f"About {sp['decode_tps']:.1f} tokens/s while generating (likely "
-                                     f"{sp['decode_likely_tps'][0]:.0f}–{sp['decode_likely_tps'][1]:.0f}) and "
-                                     f"{sp['prefill_tps']:,.0f} tokens/s reading the prompt; the first token after "
-                                     f"{sp['ttft_s']:.2f} s ({sp['cold_ttft_s']:.1f} s on a cold start)."),
-        (f"What is the longest context {m} handles on {h}?",
-         f"{d['safe_context']['exact']:,} tokens fit without offloading anything"
-         + (f" ({d['safe_context']['power_of_two']:,} as a power of two)." if d['safe_context']['exact'] else ".")),
+         (f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB "
+         f"of KV cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB "
+         f"of compute buffers, plus runtime and headroom; {h} offers {mem['available_gib']:.1f} GiB "
+         f"({mem['percent_of_available']}% used).")),
     ]
+    if d["verdict"] != "no":
+        out.append((f"How fast is {m} on {h}?",
+                    (f"About {sp['decode_tps']:.1f} tokens/s while generating (likely {sp['decode_likely_tps'][0]:.1f}"
+                    f"–{sp['decode_likely_tps'][1]:.1f}) and {sp['prefill_tps']:,.0f} tokens/s reading the prompt; "
+                    f"the first token after {sp['ttft_s']:.2f} s ({sp['cold_ttft_s']:.2f} s on a cold start).")))
+    out.append((f"What is the longest context {m} handles on {h}?",
+                f"{safe['exact']:,} tokens fit without offloading anything"
+                + (f" ({safe['power_of_two']:,} as a power of two)" if safe["exact"] else "")
+                + f"; the model's own limit is {d['model']['max_context']:,} tokens."))
     if d["best_quant"]:
-        out.append((f"Which quantization is best for {m} on {h}?", f"{d['best_quant']}: the highest-quality one "
-                                                                    "that keeps the grade close to the best."))
+        best = next((q for q in d["quants"] if q["name"] == d["best_quant"]), None)
+        detail = (f" (grade {best['grade']}, {best['decode_tps']:.1f} tok/s, {best['total_gib']:.1f} GiB)"
+                  if best else "")
+        out.append((f"Which quantization is best for {m} on {h}?",
+                    f"{d['best_quant']}{detail}: the highest-quality one that keeps the grade close to the best."))
+    for w in d["workloads"]:
+        if w["workload"] == "coding":
+            out.append((f"Is {m} on {h} good for coding?",
+                        (f"Grade {w['grade']} ({w['score']:.0f}/100) for coding at {w['context']:,} tokens of context: "
+                        f"{w['decode_tps']:.1f} tok/s and {w['ttft_s']:.2f} s to the first token.")))
+    out.append((f"How would {m} run better?", f"{fix['title']}. {fix['detail']}"))
     return out
 
 
@@ -199,6 +222,7 @@ def create_app() -> FastAPI:
         title = "Page not found" if exc.status_code == 404 else str(exc.detail)
         message = f"Nothing at {request.url.path!r}." if exc.status_code == 404 else str(exc.detail)
         return templates.TemplateResponse(request, "error.html", {"title": title, "message": message,
+                                                                   "suggest_heading": "Browse",
                                                                    "suggestions": [("Models", "/models"),
                                                                                    ("Hardware", "/hardware")]},
                                           status_code=exc.status_code, headers=exc.headers)
@@ -239,6 +263,8 @@ def create_app() -> FastAPI:
             arch = find_model(model)
         except NotFound as exc:
             arch, miss = None, exc
+        if arch and hardware.strip().lower() in LOCAL_NAMES:  # this machine (the site served locally)
+            return RedirectResponse(slugs.pair_url(arch.name, "local"), status_code=303)
         try:
             hw = find_hardware(hardware)
         except (NotFound, ValueError) as exc:

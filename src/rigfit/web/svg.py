@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _xml_escape
+
+
+def escape(text: object) -> str:
+    """XML-escape for text nodes and (double- or single-quoted) attribute values alike."""
+    return _xml_escape(str(text), {'"': "&quot;", "'": "&#39;"})
 
 GRADE_COLORS = {"S": "#7c3aed", "A": "#15803d", "B": "#4d7c0f", "C": "#b45309", "D": "#c2410c", "F": "#b91c1c"}
 PARTS = (("Weights", "weights_gib", "#2563eb"), ("KV cache", "kv_cache_gib", "#db2777"),
@@ -51,8 +56,8 @@ def _panel(points: list[dict[str, Any]], key: str, x0: float, width: float, heig
     vmax = _nice(max([p[key] for p in points] + ([limit] if limit else [])) * 1.08)
     n = len(points)
     step = plot_w / n
-    out = [f'<g transform="translate({x0},0)"><text x="{left}" y="16" font-size="14" font-weight="600" '
-           f'fill="{color}">{escape(title)}</text>']
+    out = [(f'<g transform="translate({x0},0)"><text x="{left}" y="16" font-size="14" font-weight="600" '
+           f'fill="{color}">{escape(title)}</text>')]
     for i in range(5):  # gridlines and axis labels
         v = vmax * i / 4
         y = top + plot_h - v / vmax * plot_h

@@ -1,0 +1,271 @@
+"""JSON API and pages through FastAPI's TestClient: the API is `rigfit check --json`; pages show its numbers,
+errors are one line (422) or a 'did you mean' page (404), every response carries the security headers."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from functools import cache
+
+import pytest
+from fastapi.testclient import TestClient
+from markupsafe import escape
+
+from rigfit.catalog import load_hardware, load_models, load_quants
+from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
+from rigfit.query import Query, run_query
+from rigfit.web import svg
+from rigfit.web.app import CHART_CONTEXTS, create_app
+
+KIMI = "Kimi Linear 48B A3B"
+PAIRS = [(KIMI, "RTX 3090", "/can-run/kimi-linear-48b-a3b-on-rtx-3090"),
+         (KIMI, "RTX PRO 4500 Blackwell", "/can-run/kimi-linear-48b-a3b-on-rtx-pro-4500-blackwell")]
+# every section of the seed pages, by id
+SECTIONS = ("verdict", "summary", "profile", "mode", "quant", "memory-bar", "metrics", "breakdown", "feel",
+            "context-chart", "limits", "improve", "advice", "workloads", "quants", "upgrades", "alternatives",
+            "commands", "embed", "faq", "links")
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app())
+
+
+@cache
+def expected(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = None, workload: str = "chat",
+             mode: str = "balanced", gpus: int | None = None) -> dict:
+    return report_dict(run_query(Query(model, hardware, quant, context, workload, mode, gpus)))
+
+
+# --- API -------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("params", [
+    {"model": KIMI, "hardware": "RTX 3090"},
+    {"model": KIMI, "hardware": "RTX PRO 4500 Blackwell", "quant": "Q3_K_M", "context": 65536},
+    {"model": "Llama 3.1 8B", "hardware": "RTX 4090", "workload": "rag", "mode": "scale_out"},
+    {"model": "Qwen3 30B A3B", "hardware": "RTX 3090", "gpus": 2, "mode": "light_api"},
+])
+def test_estimate_is_exactly_the_cli_json(client, params):
+    r = client.get("/api/v1/estimate", params=params)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    p = dict(params)
+    want = expected(p.pop("model"), p.pop("hardware"), **p)
+    assert r.json() == want
+
+
+@pytest.mark.parametrize("params,fragment", [
+    ({"model": "Kimi Linearr 48B", "hardware": "RTX 3090"}, "unknown model"),
+    ({"model": KIMI, "hardware": "RTX 9999 Ti"}, "unknown hardware"),
+    ({"model": KIMI, "hardware": "RTX 3090", "quant": "Q9_X"}, "Q9_X"),
+    ({"model": KIMI, "hardware": "RTX 3090", "context": "abc"}, "context"),
+    ({"model": KIMI, "hardware": "RTX 3090", "context": "0"}, "context must be between"),
+    ({"model": KIMI, "hardware": "RTX 3090", "gpus": "two"}, "gpus"),
+    ({"model": KIMI, "hardware": "RTX 3090", "gpus": "99"}, "--gpus must be between"),
+    ({"model": KIMI, "hardware": "RTX 3090", "workload": "gaming"}, "unknown workload"),
+    ({"model": KIMI, "hardware": "RTX 3090", "mode": "turbo"}, "unknown mode"),
+    ({"model": "/etc/passwd", "hardware": "RTX 3090"}, "not file paths"),
+    ({"hardware": "RTX 3090"}, "model"),
+])
+def test_bad_values_are_422_with_one_line(client, params, fragment):
+    r = client.get("/api/v1/estimate", params=params)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail and fragment in detail
+
+
+def test_list_endpoints(client):
+    assert client.get("/api/v1/models").json() == [model_dict(m) for m in load_models()]
+    assert client.get("/api/v1/hardware").json() == [hardware_dict(h) for h in load_hardware()]
+    assert client.get("/api/v1/quants").json() == [quant_dict(q) for q in load_quants()]
+    spec = client.get("/openapi.json").json()
+    assert {"/api/v1/estimate", "/api/v1/models", "/api/v1/hardware", "/api/v1/quants"} <= set(spec["paths"])
+    assert client.get("/docs").status_code == 200
+    assert client.get("/api/v1/nothing-here").json() == {"detail": "Not Found"}
+
+
+# --- pair pages ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model,hardware,url", PAIRS)
+def test_pair_page_renders_every_section_with_the_json_numbers(client, model, hardware, url):
+    r = client.get(url)
+    assert r.status_code == 200
+    html = r.text
+    for section in SECTIONS:
+        assert f'id="{section}"' in html, section
+    d = expected(model, hardware)
+    mem, sp = d["memory"], d["speed"]
+    for text in (f'{sp["decode_tps"]:.1f} tok/s', f'{mem["total_gib"]:.1f} GiB', f'{mem["total_gib"]} GiB',
+                 f'{mem["available_gib"]:.1f} GiB', f'{sp["ttft_s"]:.2f} s', f'{sp["cold_ttft_s"]:.2f} s',
+                 f'{d["placement"]["offload_percent"]:.0f}%', f'{mem["percent_of_available"]}%',
+                 f'{d["safe_context"]["exact"]:,}', d["bottleneck"]["title"], d["bottleneck"]["fix"]["title"],
+                 f'{sp["decode_likely_tps"][0]:.1f}', f'{sp["decode_likely_tps"][1]:.1f}'):
+        assert str(escape(text)) in html, text
+    assert f'<strong>{d["grade"]}</strong>' in html and f'{d["score"]}' in html
+    for advice in d["advice"]:
+        assert str(escape(advice)) in html
+    for w in d["workloads"]:
+        assert f'{w["decode_tps"]:.1f} tok/s' in html and w["label"] in html
+    for q in d["quants"]:
+        assert f'data-quant="{q["name"]}"' in html
+    for u in d["upgrades"]:
+        assert str(escape(u["hardware"])) in html and f'{u["decode_tps"]:.1f} tok/s' in html
+    for cmd in d["commands"].values():
+        assert str(escape(cmd)) in html
+    if d["best_quant"]:
+        assert re.search(rf'{re.escape(d["best_quant"])}</a> <em class="best-tag">best for your hardware', html)
+    if mem["over_gib"] > 0:
+        assert f'{mem["over_gib"]:.1f} GiB over capacity' in html
+    assert "Estimated by rigfit's engine" in html and "docs/method.md" in html
+    # the simulated chat gets the predicted speeds; without JavaScript the numbers are shown as text
+    assert f'data-decode="{sp["decode_tps"]}"' in html and f'data-cold="{sp["cold_ttft_s"]}"' in html
+    assert f'data-ttft="{sp["ttft_s"]}"' in html
+    # FAQ answers come from the same numbers
+    assert f'How much memory does {model} need at Q4_K_M?' in html
+    # embed snippet, preview and links to the index pages
+    assert re.search(r'&lt;iframe src="http://testserver/embed/kimi-linear-48b-a3b-on-[a-z0-9-]+"', html)
+    assert '<iframe src="/embed/kimi-linear-48b-a3b-on-' in html
+    assert 'href="/models/kimi-linear-48b-a3b"' in html and 'href="/hardware/' in html
+
+
+def test_context_chart_reads_the_report_at_each_context(client):
+    html = client.get(PAIRS[0][2]).text
+    for ctx in CHART_CONTEXTS:
+        d = expected(KIMI, "RTX 3090", context=ctx)
+        row = f'<td>{ctx // 1024}K</td><td>{d["speed"]["decode_tps"]} tok/s</td><td>{d["memory"]["total_gib"]} GiB</td>'
+        assert row in html, ctx
+    assert '<svg class="ctxchart"' in html and '<svg class="membar"' in html and '<svg class="meter"' in html
+
+
+def test_context_chart_stops_at_the_models_max_context(client):
+    small = next(m for m in load_models() if m.max_context < 131072)
+    html = client.get(f"/can-run/{re.sub(r'[^a-z0-9]+', '-', small.name.lower()).strip('-')}-on-rtx-4090").text
+    assert "<td>128K</td>" not in html.split('id="context-chart"')[1].split("</section>")[0]
+
+
+def test_query_parameters_select_the_state_and_links_keep_it(client):
+    url = PAIRS[0][2]
+    html = client.get(url, params={"quant": "q3_k_m", "mode": "light-api", "context": 16384, "workload": "coding"}).text
+    d = expected(KIMI, "RTX 3090", "Q3_K_M", 16384, "coding", "light_api")
+    assert f'{d["speed"]["decode_tps"]:.1f} tok/s' in html and f'{d["memory"]["total_gib"]:.1f} GiB' in html
+    # selectors are plain links carrying the canonical state: they work without JavaScript
+    assert f'href="{url}?quant=Q2_K&amp;context=16384&amp;workload=coding&amp;mode=light_api"' in html
+    assert f'href="{url}?quant=Q3_K_M&amp;context=16384&amp;workload=coding&amp;mode=scale_out"' in html
+    assert 'class="tab on" data-mode="light_api"' in html
+    assert re.search(r'class="tab on fit-\w+" data-quant="Q3_K_M"', html)
+    # the embed card of this view shows the same state
+    assert '/embed/kimi-linear-48b-a3b-on-rtx-3090?quant=Q3_K_M&amp;context=16384&amp;workload=coding&amp;mode=light_api' in html
+
+
+def test_bad_page_values_are_a_422_page(client):
+    for params, fragment in (({"context": "abc"}, "context"), ({"quant": "Q9_X"}, "Q9_X"), ({"gpus": "0"}, "gpus")):
+        r = client.get(PAIRS[0][2], params=params)
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+        assert fragment in r.text
+
+
+# --- 404s and escaping -----------------------------------------------------------------------------------------
+
+def test_unknown_slugs_are_404_pages_with_suggestions(client):
+    r = client.get("/can-run/kimi-linaer-48b-a3b-on-rtx-3090")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Did you mean" in r.text and 'href="/can-run/kimi-linear-48b-a3b-on-rtx-3090"' in r.text
+    r = client.get("/can-run/kimi-linear-48b-a3b-on-rtx-3909")
+    assert r.status_code == 404 and 'href="/can-run/kimi-linear-48b-a3b-on-rtx-3090"' in r.text
+    r = client.get("/models/kimi-linaer")
+    assert r.status_code == 404 and 'href="/models/kimi-linear-48b-a3b"' in r.text
+    r = client.get("/hardware/rtx-309")
+    assert r.status_code == 404 and 'href="/hardware/rtx-3090"' in r.text
+    for url in ("/embed/nope-on-nothing", "/card/nope-on-nothing.svg", "/no/such/page"):
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", [
+    "/can-run/<script>alert(1)</script>-on-rtx-3090",
+    "/can-run/kimi-linear-48b-a3b-on-<script>alert(1)</script>",
+    "/models/<script>alert(1)</script>",
+    "/hardware/\"><script>alert(1)</script>",
+    "/embed/<script>alert(1)</script>-on-rtx-3090",
+    "/<script>alert(1)</script>",
+    "/check?model=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&hardware=RTX+3090",
+    "/check?model=Kimi+Linear&hardware=%27%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+    "/can-run/kimi-linear-48b-a3b-on-rtx-3090?quant=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+    "/can-run/kimi-linear-48b-a3b-on-rtx-3090?context=%3Cscript%3E",
+])
+def test_html_in_any_input_is_escaped(client, url):
+    r = client.get(url)
+    assert r.status_code in (404, 422)
+    assert r.headers["content-type"].startswith("text/html")
+    assert "<script>alert" not in r.text and "<script>" not in r.text.replace('<script src="/static/app.js" defer>', "")
+
+
+def test_svg_badge_escapes_every_text():
+    body = svg.badge('Evil <script>alert("x")</script> & co', "GPU 'quoted' <b>", "B", 70.0, 12.3, "yes")
+    root = ET.fromstring(body)  # well-formed XML: nothing leaked out of the text nodes
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert 'Evil <script>alert("x")</script> & co on GPU \'quoted\' <b>' in texts
+    assert "<script>" not in body
+
+
+def test_card_svg_is_well_formed_and_carries_the_numbers(client):
+    r = client.get("/card/kimi-linear-48b-a3b-on-rtx-3090.svg")
+    assert r.headers["content-type"].startswith("image/svg+xml")
+    root = ET.fromstring(r.text)
+    d = expected(KIMI, "RTX 3090")
+    assert any(d["grade"] in (t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+# --- headers ---------------------------------------------------------------------------------------------------
+
+def test_every_response_has_a_csp_and_only_embeds_may_be_framed(client):
+    framed = ("/embed/kimi-linear-48b-a3b-on-rtx-3090", "/card/kimi-linear-48b-a3b-on-rtx-3090.svg")
+    not_framed = ("/", "/models", "/hardware", "/models/kimi-linear-48b-a3b", "/hardware/rtx-3090", PAIRS[0][2],
+                  "/api/v1/estimate?model=Kimi+Linear+48B+A3B&hardware=RTX+3090", "/api/v1/quants", "/docs",
+                  "/openapi.json", "/static/style.css", "/static/app.js", "/no-such-page",
+                  "/api/v1/estimate?model=x&hardware=y")
+    for url in framed + not_framed:
+        r = client.get(url)
+        csp = r.headers.get("content-security-policy", "")
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp and "'unsafe-inline'" not in csp, url
+        assert r.headers.get("x-content-type-options") == "nosniff", url
+        if url in framed:
+            assert "frame-ancestors *" in csp and "x-frame-options" not in r.headers, url
+        else:
+            assert "frame-ancestors 'none'" in csp and r.headers.get("x-frame-options") == "DENY", url
+
+
+def test_pages_use_no_inline_script_or_style_and_no_cdn(client):
+    for url in ("/", "/models", "/hardware", PAIRS[0][2], PAIRS[1][2], "/embed/kimi-linear-48b-a3b-on-rtx-3090",
+                "/docs"):
+        html = client.get(url).text
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", html), url
+        assert " style=\"" not in html.replace('style="border:0"', ""), url  # the snippet's text is escaped anyway
+        assert "<style" not in html and "https://cdn" not in html and "unpkg.com" not in html, url
+
+
+# --- other pages -----------------------------------------------------------------------------------------------
+
+def test_index_and_entry_pages(client):
+    home = client.get("/").text
+    assert '<datalist id="models">' in home and '<datalist id="hardware">' in home
+    assert f'<option value="{KIMI}">' in home and "rigfit detect" in home and 'id="popular"' in home
+    nvidia = client.get("/hardware", params={"vendor": "nvidia"}).text
+    assert "RTX 3090" in nvidia and "Apple M2 Ultra" not in nvidia and 'class="sortable"' in nvidia
+    fam = next(m.family for m in load_models() if m.name == KIMI)
+    models = client.get("/models", params={"family": fam}).text
+    assert KIMI in models and "Llama 3.1 8B" not in models
+    model_page = client.get("/models/kimi-linear-48b-a3b").text
+    assert model_page.count('href="/can-run/kimi-linear-48b-a3b-on-') >= 100
+    hw_page = client.get("/hardware/rtx-3090").text
+    assert 'href="/can-run/kimi-linear-48b-a3b-on-rtx-3090"' in hw_page
+    # the model page's row for the RTX 3090 equals the report without the market scan
+    d = report_dict(run_query(Query(KIMI, "RTX 3090"), with_market=False))
+    row = model_page.split('href="/can-run/kimi-linear-48b-a3b-on-rtx-3090"')[1].split("</tr>")[0]
+    assert f'{d["grade"]} {d["score"]:.0f}' in row and f'{d["speed"]["decode_tps"]:.1f}' in row
+
+
+def test_embed_card_numbers(client):
+    r = client.get("/embed/kimi-linear-48b-a3b-on-rtx-pro-4500-blackwell", params={"quant": "Q3_K_M"})
+    d = expected(KIMI, "RTX PRO 4500 Blackwell", "Q3_K_M")
+    assert r.status_code == 200 and 'id="fit-card"' in r.text
+    assert f'<b id="card-decode">{d["speed"]["decode_tps"]:.1f}</b>' in r.text
+    assert f'<b id="card-memory">{d["memory"]["total_gib"]:.1f}</b>' in r.text and f'>{d["grade"]}<' in r.text
