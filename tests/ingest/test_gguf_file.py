@@ -92,3 +92,28 @@ def test_split_files_are_summed(tmp_path):
     (tmp_path / "m-00002-of-00002.gguf").unlink()
     with pytest.raises(ValueError, match="missing"):
         read_gguf(tmp_path / "m-00001-of-00002.gguf")
+
+
+def test_hybrid_mamba_layers_come_from_per_layer_kv_heads(tmp_path):
+    path = tmp_path / "hybrid.gguf"
+    w = gguf.GGUFWriter(str(path), "granitehybrid")
+    w.add_block_count(4)
+    w.add_context_length(4096)
+    w.add_embedding_length(HIDDEN)
+    w.add_feed_forward_length(FFN)
+    w.add_head_count(4)
+    w.add_head_count_kv([0, 0, 0, 2])  # three Mamba-2 layers, one attention layer
+    w.add_uint32("granitehybrid.ssm.inner_size", 128)
+    w.add_uint32("granitehybrid.ssm.state_size", 16)
+    w.add_uint32("granitehybrid.ssm.group_count", 1)
+    w.add_uint32("granitehybrid.ssm.time_step_rank", 4)
+    w.add_uint32("granitehybrid.ssm.conv_kernel", 4)
+    w.add_tensor("token_embd.weight", np.zeros((VOCAB, HIDDEN), dtype=np.float16))
+    for i in range(4):
+        w.add_tensor(f"blk.{i}.ffn_up.weight", np.zeros((FFN, HIDDEN), dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    arch, _ = read_gguf(path)
+    assert arch.mixers == "RRRF" and arch.ssm.kind == "mamba2" and arch.ssm.d_inner == 128

@@ -13,6 +13,9 @@ from typing import Any
 from rigfit.catalog.loader import architecture_from_entry
 from rigfit.model.architecture import Architecture
 
+# llama.cpp architectures whose recurrent layers are linear attention (the others are Mamba blocks)
+LINEAR_ATTENTION_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe", "kimi-linear"})
+FULLY_RECURRENT_ARCHS = frozenset({"mamba", "mamba2", "rwkv6", "rwkv7"})
 SPLIT = re.compile(r"^(?P<stem>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$")
 BLOCK = re.compile(r"^blk\.(\d+)\.")
 
@@ -72,8 +75,9 @@ def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
         raise ValueError(f"{path}: unsupported architecture {arch_name!r} (no block_count/embedding_length/head_count)")
     n, hidden = int(n), int(hidden)
     heads = int(max(heads) if isinstance(heads, list) else heads)
-    kv_heads = kv("attention.head_count_kv", heads)
-    kv_heads = int(max(kv_heads) if isinstance(kv_heads, list) else kv_heads)
+    kv_heads_raw = kv("attention.head_count_kv", heads)
+    per_layer_kv = kv_heads_raw if isinstance(kv_heads_raw, list) and len(kv_heads_raw) == n else None
+    kv_heads = int(max(kv_heads_raw) if isinstance(kv_heads_raw, list) else kv_heads_raw)
     head_dim = int(kv("attention.key_length", hidden // heads))
 
     tensors = [t for r in readers for t in r.tensors]
@@ -100,7 +104,15 @@ def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
     window = kv("attention.sliding_window")
     n_experts = kv("expert_count")
     kv_lora = kv("attention.kv_lora_rank")
-    if kv_lora:
+    ssm_inner = kv("ssm.inner_size")
+    recurrent_kind = "L" if str(arch_name).replace("_", "-") in LINEAR_ATTENTION_ARCHS else "R"
+    if ssm_inner and per_layer_kv is None and arch_name in FULLY_RECURRENT_ARCHS:
+        mixers = recurrent_kind * n
+    elif ssm_inner and per_layer_kv is not None:
+        # hybrids write 0 KV heads for their recurrent layers (llama.cpp: per-layer head_count_kv arrays)
+        attn = "M" if kv_lora else "F"
+        mixers = "".join(attn if int(h) > 0 else recurrent_kind for h in per_layer_kv)
+    elif kv_lora:
         mixers = "M" * n
     elif window:
         pattern = kv("attention.sliding_window_pattern")
@@ -118,8 +130,20 @@ def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
                                  else max(kv("feed_forward_length"))),
         "tie_embeddings": output == 0, "max_context": int(kv("context_length", 4096)), "mixers": mixers,
     }
-    if window:
+    if window and set("SC") & set(mixers):
         entry["sliding_window"] = int(window)
+    if ssm_inner and set("LR") & set(mixers):
+        inner, state = int(ssm_inner), int(kv("ssm.state_size", 128))
+        groups, rank, conv = int(kv("ssm.group_count", 0) or 0), int(kv("ssm.time_step_rank", 0) or 0), int(kv("ssm.conv_kernel", 4))
+        if recurrent_kind == "L":  # Gated DeltaNet / KDA: state_size = key head dim, groups = key heads, rank = value heads
+            v_heads = rank or heads
+            entry["linear_attn"] = {"kind": "gated_deltanet", "num_v_heads": v_heads, "num_k_heads": groups or v_heads,
+                                    "head_k_dim": state, "head_v_dim": inner // v_heads, "conv_kernel": conv}
+        elif groups:
+            entry["ssm"] = {"kind": "mamba2", "d_inner": inner, "d_state": state, "n_groups": groups, "d_conv": conv,
+                            "n_heads": rank, "head_dim": inner // rank if rank else 64}
+        else:
+            entry["ssm"] = {"kind": "mamba1", "d_inner": inner, "d_state": state, "d_conv": conv}
     if kv_lora:
         entry["mla"] = {"kv_lora_rank": int(kv_lora), "qk_rope_head_dim": int(kv("rope.dimension_count", 64))}
     if n_experts and int(n_experts) > 1:
