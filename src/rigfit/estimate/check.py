@@ -379,7 +379,9 @@ def upgrades(req: Request, current: Evaluation, hardware: list[Hardware], limit:
 
     add("budget", min(good, key=lambda c: (c[0].msrp_usd or 0, -c[1].grade.score)))
     add("value", max((c for c in good if c[0].name not in used), key=lambda c: c[1].decode_tps / (c[0].msrp_usd or 1), default=None))
-    same = [c for c in good if c[0].vendor == req.hw.vendor and c[0].name not in used]
+    # a same-vendor *upgrade*: no slower memory than what the user has
+    same = [c for c in good if c[0].vendor == req.hw.vendor and c[0].name not in used
+            and c[0].bandwidth_gbs >= req.hw.bandwidth_gbs]
     add("vendor", min(same, key=lambda c: (c[0].msrp_usd or 0)) if same else None)
     return tuple(picks)
 
