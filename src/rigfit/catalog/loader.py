@@ -38,7 +38,7 @@ def _yaml_files(sub: str) -> list[Path]:
     return sorted((data_dir() / sub).glob("*.yaml"))
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)  # one entry per data file: maxsize=1 made alternating names re-parse YAML
 def load_data(name: str) -> Any:
     return _read(data_dir() / f"{name}.yaml")
 

@@ -29,6 +29,11 @@ def log_ratio_score(value: float, target: float) -> float:
     return max(0.0, min(1.0, 1.0 + math.log10(value / target)))
 
 
+def round_score(score: float) -> float:
+    """Scores to one decimal, the same way in the scalar and the matrix path (numpy and round() differ on ties)."""
+    return math.floor(score * 10 + 0.5) / 10
+
+
 def letter(score: float) -> str:
     for name, floor in GRADES:
         if score >= floor:
@@ -59,5 +64,5 @@ def grade(placement: Placement, workload: Workload, mode: Mode, decode_tps: floa
     score = 100.0 * total / weight_sum * PLACEMENT_FACTOR.get(placement.strategy, 1.0)
     if placement.status == TIGHT:
         score *= TIGHT_FACTOR
-    score = round(score, 1)
+    score = round_score(score)
     return Grade(letter(score), score, tuple((k, round(v, 3)) for k, v in parts.items() if mode.weight(k)))

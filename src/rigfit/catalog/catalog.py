@@ -1,0 +1,64 @@
+"""The one Catalog object: every table rigfit reads, loaded once per process and passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from rigfit.catalog.loader import load_data, load_hardware, load_models, load_quants
+from rigfit.catalog.resolve import Index, hardware_index, model_index, quant_index
+from rigfit.catalog.workloads import find_mode, find_workload, load_modes, load_workloads
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import Hardware
+from rigfit.model.quant import Quant
+from rigfit.model.workload import Mode, Workload
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    models: tuple[Architecture, ...]
+    hardware: tuple[Hardware, ...]
+    quants: tuple[Quant, ...]
+    workloads: tuple[Workload, ...]
+    modes: tuple[Mode, ...]
+    family_vendors: dict[str, tuple[str, ...]]  # quant family -> hardware vendors its runtimes support
+    efficiency: dict[str, Any]  # data/efficiency.yaml as parsed
+    model_index: Index
+    hardware_index: Index
+    quant_index: Index
+
+    def quant(self, name: str) -> Quant:
+        return self.quant_index.find(name)
+
+    def workload(self, key: str) -> Workload:
+        return find_workload(key)
+
+    def mode(self, key: str) -> Mode:
+        return find_mode(key)
+
+    def quant_runs_on(self, quant: Quant, hw: Hardware) -> bool:
+        """Whether any runtime of this quant's family supports this hardware's vendor (CPUs count as 'cpu')."""
+        vendor = "cpu" if hw.kind == "cpu" else hw.vendor
+        return vendor == "mixed" or vendor in self.family_vendors[quant.family]
+
+    @property
+    def priced_hardware(self) -> tuple[Hardware, ...]:
+        return tuple(h for h in self.hardware if h.msrp_usd is not None and h.kind != "cpu")
+
+
+@lru_cache(maxsize=1)
+def get_catalog() -> Catalog:
+    families = load_data("quants")["families"]
+    return Catalog(
+        models=load_models(),
+        hardware=load_hardware(),
+        quants=load_quants(),
+        workloads=load_workloads(),
+        modes=load_modes(),
+        family_vendors={k: tuple(v["vendors"]) for k, v in families.items()},
+        efficiency=load_data("efficiency"),
+        model_index=model_index(),
+        hardware_index=hardware_index(),
+        quant_index=quant_index(),
+    )
