@@ -14,6 +14,7 @@ from rich.text import Text
 
 from rigfit.catalog import CatalogError, load_hardware, load_models, load_quants
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
+from rigfit.estimate.matrix import STATUSES as STATUS_NAMES
 from rigfit.query import Query, UserError, run_query
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -82,8 +83,8 @@ def check(
 def render_check(d: dict[str, Any]) -> None:
     m, h, s = d["model"], d["hardware"], d["settings"]
     mem, place, speed = d["memory"], d["placement"], d["speed"]
-    verdict = {"yes": "YES", "yes_with_offload": "YES, with offload", "no": "NO"}[d["verdict"]]
-    style = {"yes": "green", "yes_with_offload": "yellow", "no": "red"}[d["verdict"]]
+    verdict = d["verdict_label"].upper()
+    style = {"yes": "green", "yes_with_offload": "yellow", "runs_too_slow": "dark_orange", "no": "red"}[d["verdict"]]
     head = Text.assemble(
         (f"Can {m['name']} run on {h['display_name']}?  ", "bold"), (verdict, f"bold {style}"), "   ",
         grade_text(d["grade"], d["score"]),
@@ -97,12 +98,18 @@ def render_check(d: dict[str, Any]) -> None:
     console.print(Panel(Text.assemble(head, "\n", summary), expand=False))
 
     key = Table.grid(padding=(0, 3))
-    key.add_row("Decode", "TTFT", "Prefill", "Safe context", "Memory", "Offload")
+    limits = d["context_limits"]
     lo, hi = speed["decode_likely_tps"]
+    if speed["concurrency"] > 1:  # serving modes: what each user sees and all of them together
+        key.add_row("Per user", "Aggregate", "TTFT", "Max context", "On device", "Memory", "Offload")
+        first = (f"[bold]{tps(speed['per_user_tps'])}[/] tok/s", f"[bold]{tps(speed['aggregate_tps'])}[/] tok/s "
+                 f"({speed['concurrency']} at once)")
+    else:
+        key.add_row("Decode", "Prefill", "TTFT", "Max context", "On device", "Memory", "Offload")
+        first = (f"[bold]{tps(speed['decode_tps'])}[/] tok/s (likely {tps(lo)}–{tps(hi)})", f"{tps(speed['prefill_tps'])} tok/s")
     key.add_row(
-        f"[bold]{tps(speed['decode_tps'])}[/] tok/s (likely {tps(lo)}–{tps(hi)})", f"[bold]{speed['ttft_s']:.2f}[/] s",
-        f"{tps(speed['prefill_tps'])} tok/s", f"[bold]{ctx_label(d['safe_context']['power_of_two'])}[/] "
-        f"({d['safe_context']['exact']:,})", f"{mem['total_gib']:.1f} / {mem['available_gib']:.1f} GiB",
+        *first, f"[bold]{speed['ttft_s']:.2f}[/] s", f"[bold]{limits['max_context']:,}[/]",
+        f"{limits['max_context_on_device']:,}", f"{mem['total_gib']:.1f} / {mem['available_gib']:.1f} GiB",
         f"{place['offload_percent']:.0f}%",
     )
     console.print(key)
@@ -132,7 +139,7 @@ def render_check(d: dict[str, Any]) -> None:
         console.print(f"  • {a}")
 
     wt = Table(title="Performance by workload", title_justify="left")
-    for c in ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context", "Safe ctx"):
+    for c in ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context", "On device"):
         wt.add_column(c, justify="right" if c not in ("Workload", "Fit") else "left")
     for w in d["workloads"]:
         wt.add_row(w["label"], grade_text(w["grade"], w["score"]), w["fit"], tps(w["decode_tps"]), f"{w['ttft_s']:.2f}",
@@ -140,13 +147,19 @@ def render_check(d: dict[str, Any]) -> None:
     console.print(wt)
 
     qt = Table(title=f"Quantizations on {h['display_name']}", title_justify="left")
-    for c in ("Quant", "Bits", "Weights GiB", "Total GiB", "Quality", "Fit", "Grade", "Decode tok/s", "Safe ctx"):
+    for c in ("Quant", "Bits", "Weights GiB", "Total GiB", "Quality", "Fit", "Grade", "Decode tok/s", "On device"):
         qt.add_column(c, justify="left" if c in ("Quant", "Quality", "Fit") else "right")
     for q in d["quants"]:
         name = q["name"] + (" ★ best" if q["best"] else "")
         qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['weights_gib']:.1f}", f"{q['total_gib']:.1f}", q["quality"],
-                   q["fit"], grade_text(q["grade"], q["score"]), tps(q["decode_tps"]), ctx_label(q["safe_context"]))
+                   q["fit_label"], grade_text(q["grade"], q["score"]), tps(q["decode_tps"] or 0),
+                   ctx_label(q["max_context_on_device"]))
     console.print(qt)
+    if d["best_quant_reason"]:
+        console.print(f"[bold]Best quant:[/] {d['best_quant_reason']}")
+    for q in d["quants"]:
+        if q["why_not"]:
+            console.print(f"  {q['name']}: {q['why_not']['text']}", highlight=False)
 
     if d["upgrades"]:
         ut = Table(title="Upgrade options", title_justify="left")
@@ -177,19 +190,19 @@ def models(
     """List catalog models."""
     rows = [model_dict(m) for m in load_models()]
     if fits:
-        from rigfit.estimate.check import evaluate
+        from rigfit.catalog.catalog import get_catalog
+        from rigfit.estimate.market import settings_of
+        from rigfit.estimate.matrix import LETTERS, ST_NO_FIT, model_column
 
-        keep = []
-        for m in load_models():
-            try:
-                rep_req = _request(m.name, fits)
-            except UserError as exc:
-                fail(str(exc))
-                return
-            ev = evaluate(rep_req)
-            if ev.placement.status != "no_fit":
-                keep.append({**model_dict(m), "grade": ev.grade.letter, "score": ev.grade.score,
-                             "decode_tps": round(ev.decode_tps, 1), "fit": ev.placement.status})
+        try:
+            req = _request(load_models()[0].name, fits)  # resolves the hardware (and `local`) once
+        except UserError as exc:
+            fail(str(exc))
+            return
+        cells, j = model_column(get_catalog(), req.hw, settings_of(req))
+        keep = [{**model_dict(m), "grade": LETTERS[cells.letter[i, j]], "score": float(cells.score[i, j]),
+                 "decode_tps": round(float(cells.decode_tps[i, j]), 1), "fit": STATUS_NAMES[cells.status[i, j]]}
+                for i, m in enumerate(cells.models.models) if cells.status[i, j] != ST_NO_FIT]
         rows = sorted(keep, key=lambda r: -r["score"])
     if as_json:
         emit_json(rows)
@@ -204,10 +217,10 @@ def models(
     console.print(t)
 
 
-def _request(model: str, hardware: str):
-    from rigfit.query import build_request
+def _request(model: str, hardware: str, **settings: str):  # type: ignore[no-untyped-def]
+    from rigfit.query import resolve
 
-    return build_request(Query(model, hardware))
+    return resolve(Query(model, hardware, **settings))
 
 
 @app.command()
@@ -347,19 +360,19 @@ def best(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The catalog models that run best on this hardware, with the quant and the command."""
-    from rigfit.ingest.best import rank_models
-    from rigfit.query import DEFAULT_HOST, resolve_hardware
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.estimate.market import rank_models
+    from rigfit.output import ranked_dict
 
     if limit < 1:
         fail("--limit must be at least 1")
     try:
-        hw = resolve_hardware(hardware)
-        from rigfit.catalog import find_hardware as _find
-
-        rows = rank_models(hw, _find(DEFAULT_HOST), workload, mode, limit)
-    except (ValueError, LookupError) as exc:
+        req = _request(load_models()[0].name, hardware, workload=workload, mode=mode)
+    except UserError as exc:
         fail(str(exc))
         return
+    hw = req.hw
+    rows = [ranked_dict(r, req) for r in rank_models(get_catalog(), req, limit)]
     if as_json:
         emit_json({"hardware": hardware_dict(hw), "models": rows})
         return
@@ -367,9 +380,45 @@ def best(
     for c in ("#", "Model", "Quant", "Grade", "Decode tok/s", "Score", "Command"):
         t.add_column(c)
     for i, r in enumerate(rows, 1):
-        t.add_row(str(i), r["model"], r["quant"], grade_text(r["grade"], r["grade_score"]), tps(r["decode_tps"]),
+        t.add_row(str(i), r["model"], r["quant"], grade_text(r["grade"], r["grade_score"]), tps(r["decode_tps"] or 0),
                   f"{r['score']:.0f}", r["command"])
     console.print(t)
+
+
+@app.command()
+def matrix(
+    quant: list[str] = typer.Option(["Q4_K_M"], "--quant", "-q", help="Quantization (repeat for several)"),
+    workload: list[str] = typer.Option(["chat"], "--workload", "-w", help="Workload (repeat for several)"),
+    mode: str = typer.Option("balanced", "--mode", "-m"),
+    context: Optional[int] = typer.Option(None, "--context", "-c", help="Context tokens (default: each workload's)"),
+    hardware: list[str] = typer.Option([], "--hardware", help="Hardware (repeat; default: every catalog device)"),
+    kv_type: str = typer.Option("f16", "--kv-type"),
+    fmt: str = typer.Option("csv", "--format", help="csv | json"),
+) -> None:
+    """Every catalog model on every device: one row per cell (model, hardware, quant, workload)."""
+    import csv
+
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.estimate.matrix import hardware_cells
+    from rigfit.output import MATRIX_COLUMNS, matrix_rows
+    from rigfit.query import MatrixQuery, resolve_matrix
+
+    if fmt not in ("csv", "json"):
+        fail(f"--format must be csv or json, got {fmt!r}")
+    try:
+        settings, devices = resolve_matrix(MatrixQuery(tuple(quant), tuple(workload), mode, context, tuple(hardware),
+                                                       kv_type))
+    except UserError as exc:
+        fail(str(exc))
+        return
+    catalog = get_catalog()
+    rows = [row for s in settings for row in matrix_rows(hardware_cells(catalog, devices, s))]
+    if fmt == "json":
+        emit_json(rows)
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=MATRIX_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def main() -> None:

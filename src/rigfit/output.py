@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rigfit.catalog.measurements import find_measured
-from rigfit.estimate.check import Alternative, Evaluation, Report, Upgrade, power_of_two_floor
-from rigfit.estimate.fit import NO_FIT
+from rigfit.estimate.commands import run_commands
+from rigfit.estimate.evaluate import Evaluation, Request, power_of_two_floor
+from rigfit.estimate.market import Ranked, Upgrade
+from rigfit.estimate.matrix import LETTERS, ST_NO_FIT, STATUSES, STRATEGIES, Cells
+from rigfit.estimate.report import QuantRow, Report
 from rigfit.estimate.speed import likely_range
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import GIB, Hardware
 from rigfit.model.quant import Quant
 
-SCHEMA_VERSION = 1
+from rigfit.wording import STATUS_LABELS, STRATEGY_LABELS, VERDICT_LABELS, note_dict, sentence, title
 
-STRATEGY_LABELS = {
-    "full_gpu": "All on the accelerator",
-    "expert_offload": "Experts in host RAM (--n-cpu-moe)",
-    "layer_offload": "Layers in host RAM (-ngl)",
-    "cpu_only": "CPU and system RAM",
-    "wont_fit": "Does not fit",
-}
-STATUS_LABELS = {"fits": "Fits", "tight": "Tight fit", "offload": "Runs with offload", "no_fit": "Won't run"}
+SCHEMA_VERSION = 2
 
 
 def gib(x: float) -> float:
@@ -89,7 +87,7 @@ def _available(ev: Evaluation) -> float:
     return p.device_capacity * p.n_devices + ev.need.headroom
 
 
-def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
+def evaluation_dict(ev: Evaluation, concurrency: int = 1) -> dict[str, Any]:
     p, n = ev.placement, ev.need
     return {
         "context": ev.context,
@@ -136,7 +134,12 @@ def evaluation_dict(ev: Evaluation) -> dict[str, Any]:
                               for x in reversed(likely_range(ev.prefill_tps, "prefill"))],
             "cold_ttft_s": round(ev.cold_ttft_s, 2),
             "throughput_tps": r1(ev.throughput_tps),
+            # at the mode's concurrency: what each of the concurrent users sees, and all of them together
+            "concurrency": concurrency,
+            "per_user_tps": r1(ev.throughput_tps / concurrency),
+            "aggregate_tps": r1(ev.throughput_tps),
         },
+        # deprecated alias of context_limits.max_context_on_device
         "safe_context": {"exact": ev.safe_context, "power_of_two": power_of_two_floor(ev.safe_context)},
     }
 
@@ -154,17 +157,18 @@ def upgrade_dict(u: Upgrade, current: Hardware) -> dict[str, Any]:
         "score": u.evaluation.grade.score,
         "decode_tps": r1(u.evaluation.decode_tps),
         "msrp_usd": u.hardware.msrp_usd,
-        "why": list(u.why),
+        "why": [sentence(w) for w in u.why],
     }
 
 
-def alternative_dict(a: Alternative) -> dict[str, Any]:
+def alternative_dict(a: Ranked) -> dict[str, Any]:
     return {
         "model": a.arch.name,
         "params_b": a.arch.params_b,
         "quant": a.quant.name,
         "grade": a.evaluation.grade.letter,
         "score": a.evaluation.grade.score,
+        "rank_score": a.score,
         "decode_tps": r1(a.evaluation.decode_tps),
         "fit": a.evaluation.placement.status,
     }
@@ -179,17 +183,29 @@ def _measured(rep: Report) -> dict[str, Any]:
     return {kind: {"tok_s": m["tok_s"], "test": m["test"], "source": m["source"]} for kind, m in found.items()}
 
 
-def verdict(ev: Evaluation) -> str:
-    if ev.placement.status == NO_FIT:
-        return "no"
-    if ev.placement.strategy in ("expert_offload", "layer_offload"):
-        return "yes_with_offload"
-    return "yes"
+def quant_row_dict(r: QuantRow) -> dict[str, Any]:
+    ev = r.evaluation
+    runs = ev.placement.status != "no_fit"
+    return {
+        **quant_dict(r.quant),
+        "weights_gib": gib(ev.need.weights_file),
+        "total_gib": gib(ev.need.total),
+        "fit": ev.placement.status,
+        "fit_label": STATUS_LABELS[ev.placement.status],
+        "strategy": ev.placement.strategy if runs else None,
+        "grade": ev.grade.letter,
+        "score": ev.grade.score,
+        "decode_tps": r1(ev.decode_tps) if runs else None,  # absent, not 0, for a setup that cannot run
+        "max_context_on_device": ev.safe_context,
+        "safe_context": ev.safe_context,  # deprecated alias of max_context_on_device
+        "why_not": note_dict(r.reason) if r.reason else None,
+        "best": r.best,
+    }
 
 
 def report_dict(rep: Report) -> dict[str, Any]:
     req, main = rep.request, rep.main
-    best = rep.best_quant
+    conc = req.mode.concurrency
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "model": model_dict(req.arch),
@@ -201,37 +217,30 @@ def report_dict(rep: Report) -> dict[str, Any]:
             "kv_cache_type": req.kv_type,
             "workload": req.workload.key,
             "mode": req.mode.key,
-            "concurrency": req.mode.concurrency,
+            "concurrency": conc,
             "backend": main.backend,
         },
-        "verdict": verdict(main),
+        "verdict": rep.verdict,
+        "verdict_label": VERDICT_LABELS[rep.verdict],
         "quant": quant_dict(req.quant),
-        **evaluation_dict(main),
+        **evaluation_dict(main, conc),
+        "context_limits": {"max_context": rep.limits.max_context,
+                           "max_context_on_device": rep.limits.max_context_on_device},
         "bottleneck": {
-            "kind": rep.bottleneck.kind,
-            "title": rep.bottleneck.title,
-            "detail": rep.bottleneck.detail,
-            "fix": {"title": rep.bottleneck.fix_title, "detail": rep.bottleneck.fix_detail},
+            "kind": rep.bottleneck.what.code,
+            "title": title(rep.bottleneck.what),
+            "detail": sentence(rep.bottleneck.what),
+            "values": note_dict(rep.bottleneck.what)["values"],
+            "fix": {"code": rep.bottleneck.fix.code, "title": title(rep.bottleneck.fix),
+                    "detail": sentence(rep.bottleneck.fix)},
         },
         "naive_layer_offload": None,
         "measured": _measured(rep),
-        "advice": list(rep.advice),
-        "best_quant": best.quant.name if best else None,
-        "quants": [
-            {
-                **quant_dict(r.quant),
-                "weights_gib": round(r.weights_gib, 2),
-                "total_gib": gib(r.evaluation.need.total),
-                "fit": r.evaluation.placement.status,
-                "strategy": r.evaluation.placement.strategy,
-                "grade": r.evaluation.grade.letter,
-                "score": r.evaluation.grade.score,
-                "decode_tps": r1(r.evaluation.decode_tps),
-                "safe_context": r.evaluation.safe_context,
-                "best": r.best,
-            }
-            for r in rep.quants
-        ],
+        "advice": [sentence(a) for a in rep.advice],
+        "advice_codes": [note_dict(a) for a in rep.advice],
+        "best_quant": rep.best_quant["quant"] if rep.best_quant else None,
+        "best_quant_reason": sentence(rep.best_quant) if rep.best_quant else None,
+        "quants": [quant_row_dict(r) for r in rep.quants],
         "workloads": [
             {
                 "workload": w.workload.key,
@@ -244,6 +253,7 @@ def report_dict(rep: Report) -> dict[str, Any]:
                 "score": w.evaluation.grade.score,
                 "decode_tps": r1(w.evaluation.decode_tps),
                 "ttft_s": round(w.evaluation.ttft_s, 2),
+                "max_context_on_device": w.evaluation.safe_context,
                 "safe_context": w.evaluation.safe_context,
             }
             for w in rep.workloads
@@ -261,3 +271,37 @@ def report_dict(rep: Report) -> dict[str, Any]:
             "fit": n.placement.status,
         }
     return out
+
+
+MATRIX_COLUMNS = ("model", "hardware", "quant", "workload", "context", "fit", "strategy", "grade", "score",
+                  "decode_tps", "prefill_tps", "ttft_s", "total_gib", "max_context_on_device")
+
+
+def matrix_rows(cells: Cells) -> list[dict[str, Any]]:
+    """One row per cell whose quant runs on the device (cells of unsupported runtimes are left out)."""
+    s = cells.settings
+    models, hardware = cells.models.models, cells.hardware.hardware
+    total = cells.need_total
+    out = []
+    for i, j in zip(*np.nonzero(np.broadcast_to(cells.supported[None, :], cells.status.shape))):
+        runs = cells.status[i, j] != ST_NO_FIT
+        out.append({
+            "model": models[i].name, "hardware": hardware[j].display_name, "quant": s.quant.name,
+            "workload": s.workload.key, "context": int(cells.context[i]), "fit": STATUSES[cells.status[i, j]],
+            "strategy": STRATEGIES[cells.strategy[i, j]] if runs else None, "grade": LETTERS[cells.letter[i, j]],
+            "score": float(cells.score[i, j]),
+            "decode_tps": r1(float(cells.decode_tps[i, j])) if runs else None,
+            "prefill_tps": r1(float(cells.prefill_tps[i, j])) if runs else None,
+            "ttft_s": round(float(cells.ttft_s[i, j]), 3) if runs else None,
+            "total_gib": gib(float(total[i, j])), "max_context_on_device": int(cells.safe_context[i, j]),
+        })
+    return out
+
+
+def ranked_dict(r: Ranked, req: Request) -> dict[str, Any]:
+    """A `rigfit best` row: the model, the quant picked for it, its grade and speed, and the command that runs it."""
+    ev = r.evaluation
+    cmds = run_commands(r.arch, req.hw, r.quant, ev.context, req.kv_type, ev.placement, req.mode.concurrency)
+    return {"model": r.arch.name, "params_b": r.arch.params_b, "quant": r.quant.name, "grade": ev.grade.letter,
+            "grade_score": ev.grade.score, "score": r.score, "decode_tps": r1(ev.decode_tps),
+            "fit": ev.placement.status, "command": next(iter(cmds.values()), "")}

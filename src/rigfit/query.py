@@ -1,23 +1,24 @@
-"""From what a user typed to a Report: resolve names, validate values, run the engine. CLI, API and pages call this."""
+"""From what a user typed to a Request, resolved once: names become catalog objects here and nowhere else.
+CLI, API and pages call `resolve` and then `report` (estimate/report.py) on the Request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rigfit.catalog import NotFound, find_hardware, find_model, find_quant, load_hardware, load_models, load_quants
-from rigfit.catalog.loader import load_data
-from rigfit.catalog.workloads import find_mode, find_workload, load_workloads
-from rigfit.estimate.check import Report, Request, report
-from rigfit.estimate.memory import FILE_QUANT
+from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
+from rigfit.catalog.catalog import Catalog, get_catalog
+from rigfit.catalog.workloads import find_mode, find_workload
+from rigfit.estimate.evaluate import Request
+from rigfit.estimate.matrix import Settings
+from rigfit.estimate.report import Report, build_report
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import Hardware
 from rigfit.model.quant import Quant
-from rigfit.catalog.resolve import model_index
 from rigfit.ingest.hub import looks_like_repo_id
 from rigfit.ingest.resolve import looks_like_path, model_from_hub, model_from_path
 from rigfit.model.scenario import KV_TYPE_BYTES
 
 DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
-TABLE_QUANTS = ("Q2_K", "Q3_K_S", "Q3_K_M", "IQ4_XS", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "MXFP4",
-                "FP8", "NVFP4", "AWQ-INT4", "MLX-4bit", "MLX-8bit")
 MAX_CONTEXT = 16 * 1024 * 1024
 MAX_GPUS = 64
 
@@ -53,22 +54,37 @@ class Query:
     offline: bool = False  # hub models from the local cache only
 
 
-def build_request(q: Query) -> Request:
-    if q.context is not None and (q.context < 1 or q.context > MAX_CONTEXT):
-        raise UserError(f"context must be between 1 and {MAX_CONTEXT:,} tokens, got {q.context}")
-    if q.gpus is not None and not 1 <= q.gpus <= MAX_GPUS:
-        raise UserError(f"--gpus must be between 1 and {MAX_GPUS}, got {q.gpus}")
-    if q.kv_type not in KV_TYPE_BYTES:
-        raise UserError(f"unknown KV cache type {q.kv_type!r} (one of: {', '.join(KV_TYPE_BYTES)})")
+def resolve(q: Query, catalog: Catalog | None = None) -> Request:
+    """Validate every value and turn every name into its catalog object (or a model read from a file or the hub)."""
+    catalog = catalog or get_catalog()
     own_quant = None
     try:
         if looks_like_path(q.model):
             arch, own_quant = model_from_path(q.model)
-        elif looks_like_repo_id(q.model) and model_index().find_exact(q.model) is None:
+        elif looks_like_repo_id(q.model) and catalog.model_index.find_exact(q.model) is None:
             arch = model_from_hub(q.model, offline=q.offline)
         else:
             arch = find_model(q.model)
         hw = resolve_hardware(q.hardware)
+    except NotFound as exc:
+        raise UserError(str(exc)) from exc
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    return settle(arch, hw, q, catalog, own_quant)
+
+
+def settle(arch: Architecture, hw: Hardware, q: Query, catalog: Catalog | None = None,
+           own_quant: Quant | None = None) -> Request:
+    """The Request for a model and hardware already resolved (pages resolve them from their URL): every other
+    value of the query validated and resolved."""
+    catalog = catalog or get_catalog()
+    if q.context is not None and (q.context < 1 or q.context > MAX_CONTEXT):
+        raise UserError(f"context must be between 1 and {MAX_CONTEXT:,} tokens, got {q.context}")
+    if q.gpus is not None and not 1 <= q.gpus <= MAX_GPUS:
+        raise UserError(f"gpus must be between 1 and {MAX_GPUS}, got {q.gpus}")
+    if q.kv_type not in KV_TYPE_BYTES:
+        raise UserError(f"unknown KV cache type {q.kv_type!r} (one of: {', '.join(KV_TYPE_BYTES)})")
+    try:
         quant = own_quant or find_quant(q.quant)
         workload = find_workload(q.workload)
         mode = find_mode(q.mode)
@@ -79,37 +95,62 @@ def build_request(q: Query) -> Request:
         raise UserError(str(exc)) from exc
     if q.gpus:
         if hw.kind != "gpu" and q.gpus > 1:
-            raise UserError(f"{hw.name} is not a discrete GPU; --gpus applies to GPUs only")
+            raise UserError(f"{hw.name} is not a discrete GPU; several devices apply to GPUs only")
         hw = hw.with_count(q.gpus)
-    vendors = load_data("quants")["families"][quant.family]["vendors"]
-    hw_vendor = "cpu" if hw.kind == "cpu" else hw.vendor
-    if hw_vendor not in vendors and hw_vendor != "mixed":
+    if not catalog.quant_runs_on(quant, hw):
         raise UserError(f"{quant.name} does not run on {hw.name}: its runtimes ({', '.join(quant.runtimes)}) "
-                        f"support {', '.join(vendors)} hardware; try a GGUF quant such as Q4_K_M")
+                        f"support {', '.join(catalog.family_vendors[quant.family])} hardware; try a GGUF quant such as Q4_K_M")
     if host.kind != "cpu":
-        raise UserError(f"--host must be a CPU/RAM profile (see `rigfit hardware --vendor cpu`), got {host.name}")
+        raise UserError(f"the host must be a CPU/RAM profile (see `rigfit hardware --vendor cpu`), got {host.name}")
     return Request(arch=arch, hw=hw, quant=quant, workload=workload, mode=mode, context=q.context,
                    kv_type=q.kv_type, host=host, backend=q.backend)
 
 
-def table_quants(own: Quant | None = None) -> list[Quant]:
-    by_name = {x.name: x for x in load_quants()}
-    return ([own] if own else []) + [by_name[n] for n in TABLE_QUANTS if n in by_name]
+def build_request(q: Query) -> Request:
+    return resolve(q)
+
+
+def report(req: Request, with_market: bool = True, catalog: Catalog | None = None) -> Report:
+    return build_report(catalog or get_catalog(), req, with_market=with_market)
 
 
 def run_query(q: Query, with_market: bool = True) -> Report:
-    req = build_request(q)
-    families = load_data("quants")["families"]
-    vendors = {k: tuple(v["vendors"]) for k, v in families.items()}
-    # vLLM quantizes any BF16 checkpoint to FP8 at load (--quantization fp8: native on Ada/Hopper/Blackwell,
-    # weight-only Marlin kernels on Ampere), so its command needs no pre-quantized repository.
-    vllm_quant = find_quant("FP8")
-    return report(
-        req,
-        table_quants(req.quant if req.quant.name == FILE_QUANT else None),
-        list(load_workloads()),
-        list(load_hardware()) if with_market else [],
-        list(load_models()) if with_market else [],
-        vendors,
-        vllm_quant=vllm_quant,
-    )
+    return report(resolve(q), with_market)
+
+
+@dataclass(frozen=True)
+class MatrixQuery:
+    quants: tuple[str, ...] = ("Q4_K_M",)
+    workloads: tuple[str, ...] = ("chat",)
+    mode: str = "balanced"
+    context: int | None = None
+    hardware: tuple[str, ...] = ()  # empty: every catalog device
+    kv_type: str = "f16"
+    host: str | None = None
+
+
+MAX_MATRIX_SETTINGS = 200  # quants × workloads in one request
+
+
+def resolve_matrix(q: MatrixQuery, catalog: Catalog | None = None) -> tuple[list[Settings], tuple[Hardware, ...]]:
+    """Each (quant, workload) setting of a matrix request, and the devices it covers."""
+    catalog = catalog or get_catalog()
+    if q.context is not None and not 1 <= q.context <= MAX_CONTEXT:
+        raise UserError(f"context must be between 1 and {MAX_CONTEXT:,} tokens, got {q.context}")
+    if q.kv_type not in KV_TYPE_BYTES:
+        raise UserError(f"unknown KV cache type {q.kv_type!r} (one of: {', '.join(KV_TYPE_BYTES)})")
+    if len(q.quants) * len(q.workloads) > MAX_MATRIX_SETTINGS:
+        raise UserError(f"at most {MAX_MATRIX_SETTINGS} quant × workload combinations in one matrix")
+    try:
+        quants = [find_quant(n) for n in q.quants]
+        workloads = [find_workload(n) for n in q.workloads]
+        mode = find_mode(q.mode)
+        host = find_hardware(q.host or DEFAULT_HOST)
+        hardware = tuple(find_hardware(n) for n in q.hardware) if q.hardware else catalog.hardware
+    except (NotFound, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    if host.kind != "cpu":
+        raise UserError(f"host must be a CPU/RAM profile, got {host.name}")
+    settings = [Settings(quant=qu, workload=w, mode=mode, kv_type=q.kv_type, host=host, context=q.context)
+                for qu in quants for w in workloads]
+    return settings, hardware

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from conftest import gemma3_like, gpu, host_ram, kimi_linear, llama31_8b, mamba_hybrid
 from rigfit.catalog import find_quant
 from rigfit.catalog.workloads import load_modes, load_workloads
-from rigfit.estimate.check import Request, evaluate
+from rigfit.estimate.evaluate import Request, evaluate
 
 ARCHS = [llama31_8b(), kimi_linear(), gemma3_like(), mamba_hybrid()]
 QUANTS = ["Q4_K_M", "Q8_0", "Q2_K", "F16"]

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from rigfit.catalog import find_hardware
 from rigfit.cli import app
-from rigfit.ingest.best import rank_models
 from rigfit.ingest.detect import detect, detected_hardware
 
 runner = CliRunner()
@@ -47,7 +46,8 @@ def test_local_is_a_hardware_name():
 
 
 def test_best_ranks_models_with_commands():
-    rows = rank_models(find_hardware("RTX 3090"), find_hardware("Desktop DDR5-5600 dual channel 64GB"), limit=8)
+    res = runner.invoke(app, ["best", "--hardware", "RTX 3090", "--limit", "8", "--json"])
+    rows = json.loads(res.stdout)["models"]
     assert len(rows) == 8
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     assert all(r["command"].startswith("llama-server") for r in rows)

@@ -60,7 +60,7 @@ def test_estimate_is_exactly_the_cli_json(client, params):
     ({"model": KIMI, "hardware": "RTX 3090", "context": "abc"}, "context"),
     ({"model": KIMI, "hardware": "RTX 3090", "context": "0"}, "context must be between"),
     ({"model": KIMI, "hardware": "RTX 3090", "gpus": "two"}, "gpus"),
-    ({"model": KIMI, "hardware": "RTX 3090", "gpus": "99"}, "--gpus must be between"),
+    ({"model": KIMI, "hardware": "RTX 3090", "gpus": "99"}, "gpus must be between 1 and 64"),
     ({"model": KIMI, "hardware": "RTX 3090", "workload": "gaming"}, "unknown workload"),
     ({"model": KIMI, "hardware": "RTX 3090", "mode": "turbo"}, "unknown mode"),
     ({"model": "/etc/passwd", "hardware": "RTX 3090"}, "not file paths"),
@@ -128,10 +128,21 @@ def test_pair_page_renders_every_section_with_the_json_numbers(client, model, ha
 
 
 def test_context_chart_reads_the_report_at_each_context(client):
+    """Each chart point is decode at a full context of that size: the scalar engine's decode at depth = context,
+    with the placement that context gets, and the memory that context needs."""
+    from rigfit.estimate.fit import memory_need, place
+    from rigfit.estimate.speed import decode_tokens_per_s
+    from rigfit.query import Query, resolve
+
     html = client.get(PAIRS[0][2]).text
+    req = resolve(Query(KIMI, "RTX 3090"))
     for ctx in CHART_CONTEXTS:
-        d = expected(KIMI, "RTX 3090", context=ctx)
-        row = f'<td>{ctx // 1024}K</td><td>{d["speed"]["decode_tps"]} tok/s</td><td>{d["memory"]["total_gib"]} GiB</td>'
+        s = req.scenario(context=ctx)
+        p = place(req.arch, req.hw, s)
+        decode = decode_tokens_per_s(req.arch, req.hw, req.scenario(context=ctx, concurrency=1), p, ctx,
+                                     req.effective_backend)
+        total = round(memory_need(req.arch, req.hw, s).total / 2**30, 2)
+        row = f'<td>{ctx // 1024}K</td><td>{round(decode, 1)} tok/s</td><td>{total} GiB</td>'
         assert row in html, ctx
     assert '<svg class="ctxchart"' in html and '<svg class="membar"' in html and '<svg class="meter"' in html
 

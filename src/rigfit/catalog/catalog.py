@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from rigfit.catalog.loader import load_data, load_hardware, load_models, load_quants
@@ -41,6 +41,24 @@ class Catalog:
         """Whether any runtime of this quant's family supports this hardware's vendor (CPUs count as 'cpu')."""
         vendor = "cpu" if hw.kind == "cpu" else hw.vendor
         return vendor == "mixed" or vendor in self.family_vendors[quant.family]
+
+    @cached_property
+    def _model_rows(self) -> dict[str, int]:
+        return {a.name: i for i, a in enumerate(self.models)}
+
+    @cached_property
+    def _hardware_cols(self) -> dict[str, int]:
+        return {h.name: i for i, h in enumerate(self.hardware)}
+
+    def model_row(self, arch: Architecture) -> int | None:
+        """The catalog row of this very model (None for a model read from a file or the hub)."""
+        i = self._model_rows.get(arch.name)
+        return i if i is not None and (self.models[i] is arch or self.models[i] == arch) else None
+
+    def hardware_col(self, hw: Hardware) -> int | None:
+        """The catalog column of this very device (None for groups, mixed pairs and detected machines)."""
+        i = self._hardware_cols.get(hw.name)
+        return i if i is not None and (self.hardware[i] is hw or self.hardware[i] == hw) else None
 
     @property
     def priced_hardware(self) -> tuple[Hardware, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,11 +28,18 @@ from rigfit.estimate.fit import (
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
 from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
 from rigfit.estimate.speed import N_BATCH, efficiency, host_constants
-from rigfit.estimate.tables import HardwareTable, ModelTable, RuntimeColumns, runtime_columns
+from rigfit.estimate.evaluate import Evaluation
+from rigfit.estimate.fit import MemoryNeed, Placement
+from rigfit.estimate.grade import Grade
+from rigfit.estimate.tables import HardwareTable, ModelTable, RuntimeColumns, hardware_table, model_table, runtime_columns
+from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.model.quant import Quant
 from rigfit.model.scenario import KV_TYPE_BYTES
 from rigfit.model.workload import Mode, Workload
+
+if TYPE_CHECKING:
+    from rigfit.catalog.catalog import Catalog
 
 STRATEGIES = (FULL_GPU, EXPERT_OFFLOAD, LAYER_OFFLOAD, CPU_ONLY)
 STATUSES = (FITS, TIGHT, OFFLOAD, NO_FIT)
@@ -481,15 +489,15 @@ def _state_curve(models: ModelTable, row: int, kv_type: str, n_seq: int, ubatch:
 
 @lru_cache(maxsize=1024)
 def _row_table(models: ModelTable, row: int) -> ModelTable:
-    from rigfit.estimate.tables import model_table
-
     return model_table((models.models[row],))
 
 
+@lru_cache(maxsize=256)
 def safe_contexts(models: ModelTable, hw: HardwareTable, quant: Quant, kv_type: str, n_seq: int, ubatch: int = 512,
                   flash: bool = True) -> np.ndarray:
     """evaluate.safe_context for every cell, in closed form: the largest 256-multiple context whose full placement
-    fits (the model's maximum when that fits), 0 when none."""
+    fits (the model's maximum when that fits), 0 when none. It depends on the quant, KV type and concurrency, not
+    on the workload, so one result serves every workload."""
     w = _weights(models, quant)
     cap = hw.usable - hw.headroom - hw.overhead
     out = np.zeros((models.size, hw.size), dtype=np.int64)
@@ -506,6 +514,7 @@ def safe_contexts(models: ModelTable, hw: HardwareTable, quant: Quant, kv_type: 
     return out
 
 
+@lru_cache(maxsize=4096)
 def _top_fits(models: ModelTable, m: int, top: int, kv_type: str, n_seq: int, ubatch: int, flash: bool,
               n: int) -> float:
     """Device bytes beyond the weights at the model's own maximum context (not always a multiple of 256)."""
@@ -513,3 +522,88 @@ def _top_fits(models: ModelTable, m: int, top: int, kv_type: str, n_seq: int, ub
     ctx = np.array([top])
     state = _layer_state(sub, ctx, n_seq, KV_TYPE_BYTES[kv_type], ubatch).sum()
     return float(state + _compute_buffer(sub, ctx, n_seq, ubatch, flash)[0] * n)
+
+
+# ---------------------------------------------------------------------------------------------- one cell
+
+
+def cell_evaluation(cells: Cells, i: int, j: int) -> Evaluation:
+    """The scalar path's Evaluation of one cell, read from the arrays."""
+    n = int(cells.n_devices[i, j])
+    need = MemoryNeed(
+        weights=float(cells.weights[i, j]), weights_file=float(cells.weights_file[i, j]),
+        kv_cache=float(cells.kv_cache[i, j]), recurrent_state=float(cells.recurrent_state[i, j]),
+        compute_buffer=float(cells.compute_buffer[i, j]), runtime_overhead=float(cells.runtime_overhead[i, j]),
+        headroom=float(cells.headroom[i, j]), host_resident=float(cells.host_resident[i, j]),
+    )
+    device = float(cells.device_bytes[i, j])
+    placement = Placement(
+        strategy=STRATEGIES[cells.strategy[i, j]], status=STATUSES[cells.status[i, j]],
+        gpu_layers=int(cells.gpu_layers[i, j]), cpu_moe_layers=int(cells.cpu_moe_layers[i, j]),
+        device_bytes=device, device_capacity=float(cells.device_capacity[i, j]),
+        device_weights=float(cells.device_weights[i, j]), host_weights=float(cells.host_weights[i, j]),
+        host_bytes=float(cells.host_bytes[i, j]), host_capacity=float(cells.host_capacity[i, j]),
+        offload_fraction=float(cells.offload_fraction[i, j]), n_devices=n, per_device=tuple(device for _ in range(n)),
+    )
+    parts = tuple((k, round(float(v[i, j]), 3)) for k, v in cells.parts.items())
+    score = float(cells.score[i, j])
+    grade = Grade(LETTERS[cells.letter[i, j]], score, parts if placement.status != NO_FIT else ())
+    return Evaluation(
+        context=int(cells.context[i]), need=need, placement=placement,
+        decode_tps=float(cells.decode_tps[i, j]), prefill_tps=float(cells.prefill_tps[i, j]),
+        ttft_s=float(cells.ttft_s[i, j]), cold_ttft_s=float(cells.cold_ttft_s[i, j]),
+        throughput_tps=float(cells.throughput_tps[i, j]), safe_context=int(cells.safe_context[i, j]),
+        grade=grade, backend=cells.runtime.backend[j],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- lookups
+# Pages ask for one pair, one model across the hardware, or one device across the models. At a workload's own
+# context those come from whole-catalog matrices, computed once per setting and shared by every page; anything
+# else (a chosen context, a model from a file, a device group) is computed over just the rows and columns asked.
+
+
+@lru_cache(maxsize=256)
+def catalog_cells(catalog: "Catalog", settings: Settings) -> Cells:
+    return compute(model_table(catalog.models), hardware_table(catalog.hardware), settings,
+                   catalog.family_vendors[settings.quant.family])
+
+
+@lru_cache(maxsize=2048)
+def subset_cells(catalog: "Catalog", models: tuple[Architecture, ...], hardware: tuple[Hardware, ...],
+                 settings: Settings) -> Cells:
+    return compute(model_table(models), hardware_table(hardware), settings, catalog.family_vendors[settings.quant.family])
+
+
+def _shared(settings: Settings) -> bool:
+    return settings.context is None and settings.backend is None
+
+
+def pair_cell(catalog: "Catalog", arch: Architecture, hw: Hardware, settings: Settings) -> tuple[Cells, int, int]:
+    i, j = catalog.model_row(arch), catalog.hardware_col(hw)
+    if i is not None and j is not None and _shared(settings):
+        return catalog_cells(catalog, settings), i, j
+    return subset_cells(catalog, (arch,), (hw,), settings), 0, 0
+
+
+def hardware_row(catalog: "Catalog", arch: Architecture, settings: Settings) -> tuple[Cells, int]:
+    """One model on every catalog device."""
+    i = catalog.model_row(arch)
+    if i is not None and _shared(settings):
+        return catalog_cells(catalog, settings), i
+    return subset_cells(catalog, (arch,), catalog.hardware, settings), 0
+
+
+def model_column(catalog: "Catalog", hw: Hardware, settings: Settings) -> tuple[Cells, int]:
+    """Every catalog model on one device."""
+    j = catalog.hardware_col(hw)
+    if j is not None and _shared(settings):
+        return catalog_cells(catalog, settings), j
+    return subset_cells(catalog, catalog.models, (hw,), settings), 0
+
+
+def hardware_cells(catalog: "Catalog", hardware: tuple[Hardware, ...], settings: Settings) -> Cells:
+    """Every catalog model on the given devices (the whole catalog's shared matrix when they are all of it)."""
+    if hardware == catalog.hardware and _shared(settings):
+        return catalog_cells(catalog, settings)
+    return subset_cells(catalog, catalog.models, hardware, settings)

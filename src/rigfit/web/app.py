@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query as Param, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,7 +28,25 @@ from rigfit.catalog.workloads import load_modes, load_workloads
 from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
-from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
+from rigfit.catalog.catalog import get_catalog
+from rigfit.estimate.evaluate import Request as EstimateRequest
+from rigfit.estimate.market import settings_of
+from rigfit.estimate.matrix import LETTERS, ST_NO_FIT, STATUSES, hardware_cells, hardware_row, model_column
+from rigfit.estimate.report import context_sweep
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import Hardware
+from rigfit.output import MATRIX_COLUMNS, matrix_rows
+from rigfit.query import (
+    LOCAL_NAMES,
+    MatrixQuery,
+    Query,
+    UserError,
+    report,
+    resolve_hardware,
+    resolve_matrix,
+    run_query,
+    settle,
+)
 from rigfit.web import slugs, svg
 
 HERE = Path(__file__).parent
@@ -53,61 +73,66 @@ def web_model(model: str) -> str:
 @lru_cache(maxsize=512)
 def cached_report(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
                   gpus: int | None) -> dict[str, Any]:
+    """The API: names as a user typed them, resolved once."""
     return report_dict(run_query(Query(web_model(model), hardware, quant, context, workload, mode, gpus)))
 
 
-@lru_cache(maxsize=4096)
-def quick_report(model: str, hardware: str) -> dict[str, Any]:
-    """Index pages: the same report without the market scan (upgrades, alternatives)."""
-    return report_dict(run_query(Query(model, hardware), with_market=False))
+@lru_cache(maxsize=512)
+def pair_report(arch: Architecture, hw: Hardware, quant: str, context: int | None, workload: str, mode: str,
+                gpus: int | None) -> dict[str, Any]:
+    """Pages: model and hardware already resolved from the URL; only the settings are read here."""
+    return report_dict(report(settle(arch, hw, Query(arch.name, hw.name, quant, context, workload, mode, gpus))))
 
 
-@lru_cache(maxsize=4096)
-def context_report(model: str, hardware: str, quant: str, context: int, workload: str, mode: str,
-                   gpus: int | None) -> dict[str, Any]:
-    """One point of the context chart: the report at that context, without the market scan."""
-    return report_dict(run_query(Query(model, hardware, quant, context, workload, mode, gpus), with_market=False))
+def request_for(arch: Architecture, hw: Hardware, quant: str = "Q4_K_M", workload: str = "chat",
+                mode: str = "balanced", gpus: int | None = None) -> EstimateRequest:
+    return settle(arch, hw, Query(arch.name, hw.name, quant, None, workload, mode, gpus))
 
 
 @lru_cache(maxsize=256)
-def context_points(model: str, hardware: str, quant: str, workload: str, mode: str, gpus: int | None) -> list[dict]:
-    """Decode tok/s and memory at 4K..128K (capped at the model's max_context), read from report_dict."""
-    out = []
-    max_context = find_model(model).max_context
-    for ctx in CHART_CONTEXTS:
-        if ctx > max_context:
-            break
-        d = context_report(model, hardware, quant, ctx, workload, mode, gpus)
-        out.append({"context": ctx, "decode_tps": d["speed"]["decode_tps"], "total_gib": d["memory"]["total_gib"],
-                    "available_gib": d["memory"]["available_gib"], "fit": d["fit"]})
-    return out
+def context_points(arch: Architecture, hw: Hardware, quant: str, workload: str, mode: str,
+                   gpus: int | None) -> list[dict]:
+    """Decode at a full context of each size, TTFT for a prompt of that size, and memory (4K..128K, capped at the
+    model's maximum): one engine call (estimate.report.context_sweep)."""
+    req = request_for(arch, hw, quant, workload, mode, gpus)
+    return [{"context": p.context, "decode_tps": round(p.decode_tps, 1), "ttft_s": round(p.ttft_s, 2),
+             "total_gib": round(p.total_gib, 2), "available_gib": round(p.available_gib, 2), "fit": p.fit}
+            for p in context_sweep(get_catalog(), req, CHART_CONTEXTS)]
 
 
 @lru_cache(maxsize=256)
 def model_rows(model: str) -> list[dict[str, Any]]:
+    """The model on every catalog device at Q4_K_M, chat: one row of the shared matrix."""
+    catalog = get_catalog()
+    arch = find_model(model)
+    req = request_for(arch, catalog.hardware[0])
+    cells, i = hardware_row(catalog, arch, settings_of(req))
     rows = []
-    for hw in load_hardware():
-        try:
-            d = quick_report(model, hw.name)
-        except UserError:
+    for j, hw in enumerate(cells.hardware.hardware):
+        if not cells.supported[j]:
             continue
-        rows.append({"hardware": hw.name, "vendor": hw.vendor, "grade": d["grade"], "score": d["score"],
-                     "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"], "best_quant": d["best_quant"],
+        runs = cells.status[i, j] != ST_NO_FIT
+        rows.append({"hardware": hw.name, "vendor": hw.vendor, "grade": LETTERS[cells.letter[i, j]],
+                     "score": float(cells.score[i, j]), "fit": STATUSES[cells.status[i, j]],
+                     "decode_tps": round(float(cells.decode_tps[i, j]), 1) if runs else 0.0,
                      "msrp_usd": hw.msrp_usd, "url": slugs.pair_url(model, hw.name)})
     return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
 @lru_cache(maxsize=256)
 def hardware_rows(hardware: str) -> list[dict[str, Any]]:
+    """Every catalog model on the device at Q4_K_M, chat: one column of the shared matrix."""
+    catalog = get_catalog()
+    hw = find_hardware(hardware)
+    req = request_for(catalog.models[0], hw)
+    cells, j = model_column(catalog, hw, settings_of(req))
     rows = []
-    for m in load_models():
-        try:
-            d = quick_report(m.name, hardware)
-        except UserError:
-            continue
-        rows.append({"model": m.name, "family": m.family, "params_b": m.params_b, "grade": d["grade"],
-                     "score": d["score"], "fit": d["fit"], "decode_tps": d["speed"]["decode_tps"],
-                     "best_quant": d["best_quant"], "url": slugs.pair_url(m.name, hardware)})
+    for i, m in enumerate(cells.models.models):
+        runs = cells.status[i, j] != ST_NO_FIT
+        rows.append({"model": m.name, "family": m.family, "params_b": m.params_b, "grade": LETTERS[cells.letter[i, j]],
+                     "score": float(cells.score[i, j]), "fit": STATUSES[cells.status[i, j]],
+                     "decode_tps": round(float(cells.decode_tps[i, j]), 1) if runs else 0.0,
+                     "url": slugs.pair_url(m.name, hardware)})
     return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
@@ -118,7 +143,7 @@ def popular_pairs() -> list[dict[str, Any]]:
     for model, hardware in POPULAR:
         try:
             arch, hw = find_model(model), find_hardware(hardware)
-            d = quick_report(arch.name, hw.name)
+            d = report_dict(report(request_for(arch, hw), with_market=False))
         except (NotFound, UserError, ValueError):
             continue
         out.append({"model": arch.name, "hardware": hw.name, "url": slugs.pair_url(arch.name, hw.name),
@@ -140,8 +165,8 @@ def validation_message(exc: RequestValidationError) -> str:
 def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
     """Questions people ask, answered with the report's own numbers (nothing recomputed)."""
     m, h, s, mem, sp = d["model"]["name"], d["hardware"]["display_name"], d["settings"], d["memory"], d["speed"]
-    safe, fix = d["safe_context"], d["bottleneck"]["fix"]
-    can = {"yes": "Yes", "yes_with_offload": "Yes, with part of it in host RAM", "no": "No"}[d["verdict"]]
+    limits, fix = d["context_limits"], d["bottleneck"]["fix"]
+    can = d["verdict_label"]
     out = [
         (f"Can {m} run on {h}?",
          (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {s['workload']} in "
@@ -158,15 +183,10 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
                     f"–{sp['decode_likely_tps'][1]:.1f}) and {sp['prefill_tps']:,.0f} tokens/s reading the prompt; "
                     f"the first token after {sp['ttft_s']:.2f} s ({sp['cold_ttft_s']:.2f} s on a cold start).")))
     out.append((f"What is the longest context {m} handles on {h}?",
-                f"{safe['exact']:,} tokens fit without offloading anything"
-                + (f" ({safe['power_of_two']:,} as a power of two)" if safe["exact"] else "")
-                + f"; the model's own limit is {d['model']['max_context']:,} tokens."))
+                f"Up to {limits['max_context']:,} tokens run at all; {limits['max_context_on_device']:,} run with "
+                f"everything on the accelerator; the model's own limit is {d['model']['max_context']:,} tokens."))
     if d["best_quant"]:
-        best = next((q for q in d["quants"] if q["name"] == d["best_quant"]), None)
-        detail = (f" (grade {best['grade']}, {best['decode_tps']:.1f} tok/s, {best['total_gib']:.1f} GiB)"
-                  if best else "")
-        out.append((f"Which quantization is best for {m} on {h}?",
-                    f"{d['best_quant']}{detail}: the highest-quality one that keeps the grade close to the best."))
+        out.append((f"Which quantization is best for {m} on {h}?", d["best_quant_reason"]))
     for w in d["workloads"]:
         if w["workload"] == "coding":
             out.append((f"Is {m} on {h} good for coding?",
@@ -227,14 +247,15 @@ def create_app() -> FastAPI:
                                                                                    ("Hardware", "/hardware")]},
                                           status_code=exc.status_code, headers=exc.headers)
 
-    def resolve_pair(pair: str) -> tuple[str, str]:
+    def resolve_pair(pair: str) -> tuple[Architecture, Hardware, str]:
+        """The model and hardware of a pair URL, resolved once; the third value is how links name the hardware."""
         if pair.endswith("-on-local"):  # this machine, detected (the site served locally)
             arch = slugs.model_for(pair[: -len("-on-local")])
             if arch:
-                return arch.name, "local"
+                return arch, resolve_hardware("local"), "local"
         arch, hw, mtext, htext = slugs.split_pair(pair)
         if arch and hw:
-            return arch.name, hw.name
+            return arch, hw, hw.name
         sugg: list[tuple[str, str]] = []
         if not arch:
             for name in slugs.model_suggestions(mtext):
@@ -244,10 +265,10 @@ def create_app() -> FastAPI:
                 sugg.append((f"{arch.name if arch else mtext} on {name}", slugs.pair_url(arch.name if arch else mtext, name)))
         raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg[:6])
 
-    def report_or_error(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
+    def report_or_error(arch: Architecture, hw: Hardware, quant: str, context: int | None, workload: str, mode: str,
                         gpus: int | None) -> dict[str, Any]:
         try:
-            return cached_report(model, hardware, quant, context, workload, mode, gpus)
+            return pair_report(arch, hw, quant, context, workload, mode, gpus)
         except UserError as exc:
             raise PageError(422, "Cannot check that", str(exc)) from exc
 
@@ -282,8 +303,9 @@ def create_app() -> FastAPI:
     @app.get("/can-run/{pair:path}", response_class=HTMLResponse)
     def pair_page(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,
                   workload: str = "chat", mode: str = "balanced", gpus: int | None = None):  # type: ignore[no-untyped-def]
-        model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        arch, hw, hardware = resolve_pair(pair)
+        model = arch.name
+        d = report_or_error(arch, hw, quant, context, workload, mode, gpus)
         base = slugs.pair_url(model, hardware)
         st = d["settings"]
         # the canonical spelling of every choice (what the engine resolved), so links are stable and safe
@@ -298,7 +320,7 @@ def create_app() -> FastAPI:
         defaults = {"quant": "Q4_K_M", "workload": "chat", "mode": "balanced"}
         shown = {k: v for k, v in state.items() if v is not None and defaults.get(k) != v}
         suffix = ("?" + urlencode(shown)) if shown else ""
-        points = context_points(model, hardware, st["quant"], st["workload"], st["mode"], gpus)
+        points = context_points(arch, hw, st["quant"], st["workload"], st["mode"], gpus)
         return templates.TemplateResponse(request, "pair.html", {
             "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
             "contexts": CHART_CONTEXTS, "base_url": base,
@@ -313,17 +335,17 @@ def create_app() -> FastAPI:
     @app.get("/embed/{pair:path}", response_class=HTMLResponse)
     def embed(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,  # type: ignore[no-untyped-def]
               workload: str = "chat", mode: str = "balanced", gpus: int | None = None):
-        model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        arch, hw, hardware = resolve_pair(pair)
+        d = report_or_error(arch, hw, quant, context, workload, mode, gpus)
         query = request.url.query
         return templates.TemplateResponse(request, "embed.html", {
-            "d": d, "url": slugs.pair_url(model, hardware) + (f"?{query}" if query else "")})
+            "d": d, "url": slugs.pair_url(arch.name, hardware) + (f"?{query}" if query else "")})
 
     @app.get("/card/{pair:path}.svg")
     def card(pair: str, quant: str = "Q4_K_M", context: int | None = None, workload: str = "chat",
              mode: str = "balanced", gpus: int | None = None) -> Response:
-        model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        arch, hw, _ = resolve_pair(pair)
+        d = report_or_error(arch, hw, quant, context, workload, mode, gpus)
         body = svg.badge(d["model"]["name"], d["hardware"]["display_name"], d["grade"], d["score"],
                          d["speed"]["decode_tps"], d["verdict"])
         return Response(body, media_type="image/svg+xml")
@@ -372,6 +394,27 @@ def create_app() -> FastAPI:
             return cached_report(model, hardware, quant, context, workload, mode, gpus)
         except UserError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.get("/api/v1/matrix")
+    def api_matrix(quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
+                   mode: str = "balanced", context: int | None = None, hardware: list[str] = Param([]),  # noqa: B008
+                   kv_type: str = "f16", format: str = "json") -> Any:
+        """Every catalog model on every device (or the devices named): one row per cell, as `rigfit matrix`."""
+        if format not in ("json", "csv"):
+            return JSONResponse({"detail": f"format must be json or csv, got {format!r}"}, status_code=422)
+        try:
+            settings, devices = resolve_matrix(MatrixQuery(tuple(quant), tuple(workload), mode, context,
+                                                           tuple(hardware), kv_type))
+        except UserError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        rows = [r for s in settings for r in matrix_rows(hardware_cells(get_catalog(), devices, s))]
+        if format == "json":
+            return rows
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=MATRIX_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(out.getvalue(), media_type="text/csv")
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def api_docs(request: Request):  # type: ignore[no-untyped-def]

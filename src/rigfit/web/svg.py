@@ -108,7 +108,8 @@ def context_chart(points: list[dict[str, Any]], width: int = 900, height: int = 
 def badge(model: str, hardware: str, grade: str, score: float, decode: float, verdict: str) -> str:
     color = GRADE_COLORS.get(grade, "#334155")
     text = f"{model} on {hardware}"
-    right = f"{grade} {score:.0f} · {decode:.0f} tok/s" if verdict != "no" else "F · won't run"
+    right = {"no": "F · won't run", "runs_too_slow": f"{grade} {score:.0f} · too slow ({decode:.1f} tok/s)"}.get(
+        verdict, f"{grade} {score:.0f} · {decode:.0f} tok/s")
     lw = max(120, int(len(text) * 6.4) + 16)
     rw = int(len(right) * 6.6) + 16
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + rw}" height="22" role="img" '

@@ -1,0 +1,156 @@
+"""Other hardware and other models: upgrades, alternatives and rankings, all read from the matrix.
+
+Upgrade picks must be strictly better than the current setup on the chosen workload: a higher grade letter, or
+the same letter and at least UPGRADE_MIN_GAIN faster decode; and never slower decode than now. Rankings of models on one device use one documented
+score (rank_score) for `rigfit best`, the alternatives on a pair page and hardware pages alike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rigfit.estimate.evaluate import Evaluation, Request
+from rigfit.estimate.explain import Note, note
+from rigfit.estimate.fit import EXPERT_OFFLOAD, FULL_GPU, LAYER_OFFLOAD, NO_FIT
+from rigfit.estimate.matrix import LETTERS, ST_NO_FIT, Cells, Settings, cell_evaluation, hardware_row, model_column
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import Hardware
+from rigfit.model.quant import Quant
+
+UPGRADE_MIN_GAIN = 0.10  # same grade letter: at least 10 % faster decode to count as better
+RANK_LADDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ3_M", "Q2_K")  # highest quality first
+GOOD_LETTERS = ("S", "A")
+
+
+def settings_of(req: Request, quant: Quant | None = None) -> Settings:
+    return Settings(quant=quant or req.quant, workload=req.workload, mode=req.mode, kv_type=req.kv_type,
+                    host=req.host, context=req.context, backend=req.backend)
+
+
+def letter_rank(letter: str) -> int:
+    """Higher is better: S = 5 ... F = 0."""
+    return len(LETTERS) - 1 - LETTERS.index(letter)
+
+
+def better(candidate: Evaluation, current: Evaluation) -> bool:
+    if candidate.placement.status == NO_FIT:
+        return False
+    if current.placement.status == NO_FIT:
+        return True
+    if candidate.decode_tps < current.decode_tps:
+        return False
+    a, b = letter_rank(candidate.grade.letter), letter_rank(current.grade.letter)
+    return a > b or (a == b and candidate.decode_tps >= current.decode_tps * (1 + UPGRADE_MIN_GAIN))
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    pick: str  # budget | value | vendor
+    hardware: Hardware
+    evaluation: Evaluation
+    why: tuple[Note, ...]
+
+
+def upgrades(catalog, req: Request, current: Evaluation, limit: int = 3) -> tuple[Upgrade, ...]:  # type: ignore[no-untyped-def]
+    """Budget pick (cheapest better device), best value (decode per dollar) and the cheapest same-vendor device
+    with no slower memory, among priced catalog devices strictly better than the current setup."""
+    cells, i = hardware_row(catalog, req.arch, settings_of(req))
+    table = cells.hardware.hardware
+    candidates: list[tuple[Hardware, Evaluation]] = []
+    for j in np.nonzero(cells.runs[i])[0]:
+        hw = table[j]
+        if hw.msrp_usd is None or hw.kind == "cpu" or hw.name == req.hw.name:
+            continue
+        ev = cell_evaluation(cells, i, j)
+        if better(ev, current):
+            candidates.append((hw, ev))
+    picks: list[Upgrade] = []
+
+    def add(pick: str, item: tuple[Hardware, Evaluation] | None) -> None:
+        if item and all(u.hardware.name != item[0].name for u in picks) and len(picks) < limit:
+            picks.append(Upgrade(pick, item[0], item[1], why(req, current, item[0], item[1])))
+
+    if not candidates:
+        return ()
+    # an upgrade that still grades C or worse is not worth a purchase while one that grades S or A exists
+    candidates = [c for c in candidates if c[1].grade.letter in GOOD_LETTERS] or candidates
+    add("budget", min(candidates, key=lambda c: (c[0].msrp_usd or 0, -c[1].grade.score)))
+    rest = [c for c in candidates if all(u.hardware.name != c[0].name for u in picks)]
+    add("value", max(rest, key=lambda c: c[1].decode_tps / (c[0].msrp_usd or 1), default=None))
+    same = [c for c in candidates if c[0].vendor == req.hw.vendor and c[0].bandwidth_gbs >= req.hw.bandwidth_gbs
+            and all(u.hardware.name != c[0].name for u in picks)]
+    add("vendor", min(same, key=lambda c: c[0].msrp_usd or 0, default=None))
+    return tuple(picks)
+
+
+def why(req: Request, cur: Evaluation, hw: Hardware, ev: Evaluation) -> tuple[Note, ...]:
+    out = []
+    if cur.placement.status == NO_FIT:
+        out.append(note("makes_it_fit"))
+    elif cur.placement.strategy in (EXPERT_OFFLOAD, LAYER_OFFLOAD) and ev.placement.strategy == FULL_GPU:
+        out.append(note("no_offload"))
+    if cur.decode_tps > 0:
+        out.append(note("faster_decode", ratio=ev.decode_tps / cur.decode_tps, decode_tps=ev.decode_tps))
+    if hw.bandwidth_gbs > req.hw.bandwidth_gbs:
+        out.append(note("more_bandwidth", ratio=hw.bandwidth_gbs / req.hw.bandwidth_gbs))
+    if ev.safe_context > cur.safe_context:
+        out.append(note("longer_context_on_device", max_context_on_device=ev.safe_context, now=cur.safe_context))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------- model rankings
+
+
+def quality_points(total_params_b: float, active_params_b: float, quality_rank: float) -> float:
+    """100 × min(1, log10(size) / 2) × quant quality, size = √(total × active params in B): dense models count
+    their size, MoE models sit between total and active; 100 B and more scores full marks."""
+    size = math.sqrt(max(total_params_b, 0.01) * max(active_params_b, 0.01))
+    return 100 * min(1.0, max(0.0, math.log10(size) / 2)) * quality_rank
+
+
+def rank_score(arch: Architecture, quant: Quant, ev: Evaluation) -> float:
+    """0.4 × grade score + 0.45 × quality points + 0.15 × speed points (2 × decode tok/s, at most 100): a small
+    model that runs fast and a large one that runs acceptably both rank; past 50 tok/s speed stops mattering."""
+    return (0.4 * ev.grade.score + 0.45 * quality_points(arch.params_b, arch.active_params / 1e9, quant.quality_rank)
+            + 0.15 * min(100.0, 2 * ev.decode_tps))
+
+
+@dataclass(frozen=True)
+class Ranked:
+    arch: Architecture
+    quant: Quant
+    evaluation: Evaluation
+    score: float
+
+
+def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # type: ignore[no-untyped-def]
+                one_per_family: bool = False) -> tuple[Ranked, ...]:
+    """Every catalog model on the request's hardware at the first ladder quant (highest quality first) that grades
+    S or A, else its best-graded one; ranked by rank_score."""
+    ladder = [catalog.quant(n) for n in RANK_LADDER] if req.quant.family == "gguf" else [req.quant]
+    columns = [model_column(catalog, req.hw, replace(settings_of(req, q), context=None)) for q in ladder]
+    runs = np.array([c.supported[j] & (c.status[:, j] != ST_NO_FIT) for c, j in columns])  # (Q, M)
+    scores = np.array([c.score[:, j] for c, j in columns])
+    good = runs & np.isin(np.array([c.letter[:, j] for c, j in columns]), [LETTERS.index(x) for x in GOOD_LETTERS])
+    first_good = np.argmax(good, axis=0)
+    best_graded = np.argmax(np.where(runs, scores, -1.0), axis=0)
+    chosen = np.where(good.any(axis=0), first_good, best_graded)
+    m_idx = np.arange(len(catalog.models))
+    decode = np.array([c.decode_tps[:, j] for c, j in columns])[chosen, m_idx]
+    grade_score = scores[chosen, m_idx]
+    quality = np.array([quality_points(a.params_b, a.active_params / 1e9, ladder[q].quality_rank)
+                        for a, q in zip(catalog.models, chosen)])
+    total = 0.4 * grade_score + 0.45 * quality + 0.15 * np.minimum(100.0, 2 * decode)
+    eligible = runs.any(axis=0) & np.array([a.name != exclude for a in catalog.models])
+    order = [m for m in np.argsort(-np.where(eligible, total, -np.inf), kind="stable") if eligible[m]]
+    if one_per_family:  # three point releases of one family are one choice, not three
+        seen: set[str] = set()
+        order = [m for m in order if not (catalog.models[m].family in seen or seen.add(catalog.models[m].family))]
+    out = []
+    for m in order[:limit]:
+        cells, j = columns[chosen[m]]
+        out.append(Ranked(catalog.models[m], ladder[chosen[m]], cell_evaluation(cells, m, j), round(float(total[m]), 1)))
+    return tuple(out)

@@ -1,0 +1,247 @@
+"""A whole pair report: the request's cell, every table quant and workload, limits, verdict, best quant, upgrades,
+alternatives and commands — assembled from the matrix, so every number comes from one computation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from rigfit.estimate.commands import run_commands, vllm_command
+from rigfit.estimate.evaluate import Evaluation, Request, effective_context, workload_tokens
+from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
+from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
+from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, settings_of, upgrades
+from rigfit.estimate.matrix import Cells, RowTokens, cell_evaluation, compute, pair_cell
+from rigfit.estimate.memory import KV_PAD
+from rigfit.estimate.speed import decode_tokens_per_s
+from rigfit.estimate.tables import hardware_table, model_table
+from rigfit.model.architecture import Architecture
+from rigfit.model.hardware import Hardware
+from rigfit.model.quant import Quant
+from rigfit.model.scenario import Scenario
+from rigfit.model.workload import Workload
+
+TABLE_QUANTS = ("Q2_K", "Q3_K_S", "Q3_K_M", "IQ4_XS", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "MXFP4",
+                "FP8", "NVFP4", "AWQ-INT4", "MLX-4bit", "MLX-8bit")
+# Best quant: nothing below IQ3_M's quality (the smallest quant commonly recommended for large models), and among
+# quants within this much quality of the best that reach the workload's speed, the fastest.
+QUALITY_FLOOR = 0.45
+QUALITY_BAND = 0.01
+
+VERDICTS = ("yes", "yes_with_offload", "runs_too_slow", "no")
+SLOW_LETTERS = ("D", "F")
+
+
+@dataclass(frozen=True)
+class QuantRow:
+    quant: Quant
+    evaluation: Evaluation
+    reason: Note | None  # why it cannot run (None when it runs)
+    best: bool = False
+
+
+@dataclass(frozen=True)
+class WorkloadRow:
+    workload: Workload
+    evaluation: Evaluation
+
+
+@dataclass(frozen=True)
+class ContextLimits:
+    max_context: int  # the largest context that runs at all (rigfit's placement, the host RAM it has)
+    max_context_on_device: int  # the largest with everything on the accelerator
+
+
+@dataclass(frozen=True)
+class Report:
+    request: Request
+    main: Evaluation
+    limits: ContextLimits
+    verdict: str
+    naive_offload: Evaluation | None  # whole-layer offload, for MoE models that use expert offload
+    bottleneck: Bottleneck
+    quants: tuple[QuantRow, ...]
+    best_quant: Note | None  # code "best_quant" with the rule that picked it
+    workloads: tuple[WorkloadRow, ...]
+    upgrades: tuple[Upgrade, ...]
+    alternatives: tuple[Ranked, ...]
+    commands: dict[str, str]
+    advice: tuple[Note, ...]
+
+
+def verdict(ev: Evaluation) -> str:
+    """One word tied to the grade: a setup graded D or F runs, but too slowly to call it a yes."""
+    if ev.placement.status == NO_FIT:
+        return "no"
+    if ev.grade.letter in SLOW_LETTERS:
+        return "runs_too_slow"
+    if ev.placement.strategy in (EXPERT_OFFLOAD, LAYER_OFFLOAD):
+        return "yes_with_offload"
+    return "yes"
+
+
+def cell(catalog, req: Request) -> Evaluation:  # type: ignore[no-untyped-def]
+    cells, i, j = pair_cell(catalog, req.arch, req.hw, settings_of(req))
+    return cell_evaluation(cells, i, j)
+
+
+def no_fit_reason(ev: Evaluation, quant: Quant) -> Note:
+    p = ev.placement
+    if p.host_capacity <= 0 and quant.family != "gguf":
+        return note("needs_memory_no_offload", need_gib=ev.need.total / 2**30,
+                    have_gib=(p.device_capacity * p.n_devices + ev.need.headroom) / 2**30, runtime=ev.backend)
+    if p.host_capacity > 0:
+        return note("needs_host_ram", host_need_gib=p.host_bytes / 2**30, host_have_gib=p.host_capacity / 2**30)
+    return note("needs_memory", need_gib=ev.need.total / 2**30,
+                have_gib=(p.device_capacity * p.n_devices + ev.need.headroom) / 2**30)
+
+
+def quant_rows(catalog, req: Request, quants: list[Quant]) -> tuple[QuantRow, ...]:  # type: ignore[no-untyped-def]
+    """A row per quant whose runtimes run on this hardware (MLX rows on an NVIDIA page would only be noise)."""
+    rows = []
+    for q in quants:
+        if not catalog.quant_runs_on(q, req.hw):
+            continue
+        ev = cell(catalog, replace(req, quant=q))
+        rows.append(QuantRow(q, ev, no_fit_reason(ev, q) if ev.placement.status == NO_FIT else None))
+    return tuple(rows)
+
+
+def best_quant(req: Request, rows: tuple[QuantRow, ...]) -> Note | None:
+    """The highest-quality quant that reaches the workload's targets (decode speed and time to first token), taking
+    the fastest among those within QUALITY_BAND of it; when none reaches them, the fastest; never below
+    QUALITY_FLOOR."""
+    runs = [r for r in rows if r.evaluation and r.evaluation.placement.status != NO_FIT
+            and r.quant.quality_rank >= QUALITY_FLOOR]
+    if not runs:
+        return None
+    target = req.workload.decode_target
+    meets = [r for r in runs if r.evaluation.decode_tps >= target  # type: ignore[union-attr]
+             and r.evaluation.ttft_s <= req.workload.ttft_target_s]  # type: ignore[union-attr]
+    pool, rule = (meets, "meets_target") if meets else (runs, "fastest_below_target")
+    top = max(r.quant.quality_rank for r in pool) if meets else 0.0
+    band = [r for r in pool if r.quant.quality_rank >= top - QUALITY_BAND]
+    pick = max(band, key=lambda r: (r.evaluation.decode_tps, r.quant.quality_rank))  # type: ignore[union-attr]
+    ev = pick.evaluation
+    assert ev is not None
+    return note("best_quant", quant=pick.quant.name, rule=rule, decode_tps=ev.decode_tps, target_tps=target,
+                ttft_s=ev.ttft_s, target_ttft_s=req.workload.ttft_target_s, quality=pick.quant.quality,
+                letter=ev.grade.letter)
+
+
+def context_limits(req: Request, main: Evaluation) -> ContextLimits:
+    on_device = main.safe_context
+    if on_device >= req.arch.max_context:
+        return ContextLimits(req.arch.max_context, on_device)
+    return ContextLimits(_max_running_context(req.arch, req.hw, req.quant, req.kv_type, req.mode.concurrency,
+                                              req.host, on_device), on_device)
+
+
+@lru_cache(maxsize=4096)
+def _max_running_context(arch: Architecture, hw: Hardware, quant: Quant, kv_type: str, concurrency: int,
+                         host: Hardware | None, start: int) -> int:
+    """Largest context (multiple of 256, or the model's maximum) whose placement runs at all: binary search from
+    the on-device limit, where placement grows monotonically with context."""
+    def runs(ctx: int) -> bool:
+        s = Scenario(quant=quant, context=ctx, kv_type=kv_type, concurrency=concurrency, host=host)
+        return place(arch, hw, s).status != NO_FIT
+
+    if runs(arch.max_context):
+        return arch.max_context
+    lo, hi = start // KV_PAD, arch.max_context // KV_PAD  # runs(lo) holds (or lo = 0), runs(hi·256) fails
+    if lo == 0 and not runs(KV_PAD):
+        return 0
+    lo = max(lo, 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if runs(mid * KV_PAD):
+            lo = mid
+        else:
+            hi = mid
+    return lo * KV_PAD
+
+
+def naive_offload(req: Request, main: Evaluation) -> Evaluation | None:
+    """What whole-layer offload alone would give (what tools without expert offload pick), to compare with."""
+    if main.placement.strategy != EXPERT_OFFLOAD:
+        return None
+    p = layer_offload_only(req.arch, req.hw, req.scenario())
+    depth = workload_tokens(req.workload, main.context).decode_depth
+    tps = decode_tokens_per_s(req.arch, req.hw, req.scenario(concurrency=1), p, depth, main.backend) \
+        if p.status != NO_FIT else 0.0
+    return replace(main, placement=p, decode_tps=tps, prefill_tps=0.0, ttft_s=0.0, cold_ttft_s=0.0, throughput_tps=0.0)
+
+
+def commands(catalog, req: Request, main: Evaluation) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if main.placement.status == NO_FIT:  # a command for a setup that cannot run would be a wrong answer
+        return {}
+    cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency)
+    if "vllm" not in cmds and req.hw.kind == "gpu" and req.hw.vendor in ("nvidia", "amd") and req.arch.hf_repo:
+        # vLLM quantizes any BF16 checkpoint to FP8 at load (--quantization fp8: native on Ada/Hopper/Blackwell,
+        # weight-only Marlin kernels on Ampere), so its command needs no pre-quantized repository; it serves from
+        # device memory only, so it is offered where that fits
+        fp8 = catalog.quant("FP8")
+        if cell(catalog, replace(req, quant=fp8, backend=None)).placement.status in (FITS, TIGHT):
+            cmds["vllm"] = vllm_command(req.arch, req.hw, fp8, main.context, req.kv_type)
+    return cmds
+
+
+def table_quants(catalog, own: Quant | None = None) -> list[Quant]:  # type: ignore[no-untyped-def]
+    by_name = {q.name: q for q in catalog.quants}
+    return ([own] if own and own.name not in TABLE_QUANTS else []) + [by_name[n] for n in TABLE_QUANTS if n in by_name]
+
+
+def build_report(catalog, req: Request, with_market: bool = True, upgrade_limit: int = 3,  # type: ignore[no-untyped-def]
+                 alternatives_limit: int = 5) -> Report:
+    main = cell(catalog, req)
+    qrows = quant_rows(catalog, req, table_quants(catalog, req.quant))
+    best = best_quant(req, qrows)
+    qrows = tuple(replace(r, best=best is not None and r.quant.name == best["quant"]) for r in qrows)
+    limits = context_limits(req, main)
+    wrows = tuple(WorkloadRow(w, cell(catalog, replace(req, workload=w, context=None))) for w in catalog.workloads)
+    return Report(
+        request=req, main=main, limits=limits, verdict=verdict(main), naive_offload=naive_offload(req, main),
+        bottleneck=bottleneck(req, main), quants=qrows, best_quant=best, workloads=wrows,
+        upgrades=upgrades(catalog, req, main, upgrade_limit) if with_market else (),
+        alternatives=rank_models(catalog, req, alternatives_limit, exclude=req.arch.name, one_per_family=True)
+        if with_market else (),
+        commands=commands(catalog, req, main), advice=advice(req, main, best, limits.max_context),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- context sweep
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    context: int
+    fit: str
+    decode_tps: float  # at a context of this size (decode depth = the context)
+    ttft_s: float  # for a prompt of this size
+    total_gib: float
+    available_gib: float
+
+
+def context_sweep(catalog, req: Request, contexts: tuple[int, ...]) -> tuple[SweepPoint, ...]:  # type: ignore[no-untyped-def]
+    """Decode at a full context of each size and TTFT for a prompt of that size: one matrix computation over the
+    model repeated once per context."""
+    ctxs = tuple(c for c in contexts if c <= req.arch.max_context)
+    if not ctxs:
+        return ()
+    models = model_table((req.arch,) * len(ctxs))
+    c = np.array([effective_context(req.arch, x) for x in ctxs])
+    rows = RowTokens(context=c, prompt=c, prefix=np.zeros_like(c), depth=c)
+    cells: Cells = compute(models, hardware_table((req.hw,)), settings_of(req), catalog.family_vendors[req.quant.family], rows)
+    out = []
+    for k, ctx in enumerate(ctxs):
+        ev = cell_evaluation(cells, k, 0)
+        p = ev.placement
+        out.append(SweepPoint(ctx, p.status, ev.decode_tps, ev.ttft_s, ev.need.total / 2**30,
+                              (p.device_capacity * p.n_devices + ev.need.headroom) / 2**30))
+    return tuple(out)
+
+
+__all__ = ["Report", "QuantRow", "WorkloadRow", "ContextLimits", "build_report", "context_sweep", "verdict",
+           "table_quants", "TABLE_QUANTS", "VERDICTS", "RANK_LADDER"]
