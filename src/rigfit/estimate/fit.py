@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rigfit.estimate.memory import (
+    WeightBytes,
     compute_buffer_bytes,
     headroom_bytes,
     kv_cache_layer_bytes,
@@ -83,14 +84,19 @@ class Placement:
 
 
 def memory_need(arch: Architecture, hw: Hardware, scenario: Scenario) -> MemoryNeed:
-    w = weight_bytes(arch, scenario.quant)
+    return _need(arch, hw, scenario, weight_bytes(arch, scenario.quant), kv_cache_layer_bytes(arch, scenario),
+                 compute_buffer_bytes(arch, scenario))
+
+
+def _need(arch: Architecture, hw: Hardware, scenario: Scenario, w: WeightBytes, kv_layers: np.ndarray,
+          compute: float) -> MemoryNeed:
     n = hw.count
     return MemoryNeed(
         weights=w.device_total,
         weights_file=w.total,
-        kv_cache=float(kv_cache_layer_bytes(arch, scenario).sum()),
+        kv_cache=float(kv_layers.sum()),
         recurrent_state=float(recurrent_state_layer_bytes(arch, scenario.concurrency).sum()),
-        compute_buffer=compute_buffer_bytes(arch, scenario) * n,
+        compute_buffer=compute * n,
         runtime_overhead=runtime_overhead_bytes(hw) * n,
         headroom=headroom_bytes(hw) * n,
         host_resident=w.host_resident + output_buffer_bytes(arch, scenario),
@@ -109,12 +115,13 @@ def _host_capacity(hw: Hardware, scenario: Scenario) -> float:
 
 def place(arch: Architecture, hw: Hardware, scenario: Scenario, expert_offload: bool = True) -> Placement:
     w = weight_bytes(arch, scenario.quant)
-    need = memory_need(arch, hw, scenario)
+    kv_layers = kv_cache_layer_bytes(arch, scenario)
+    compute = compute_buffer_bytes(arch, scenario)
+    need = _need(arch, hw, scenario, w, kv_layers, compute)
     n = hw.count
     cap = usable_memory_bytes(hw) - headroom_bytes(hw) - runtime_overhead_bytes(hw)  # per device
     margin = headroom_bytes(hw)
-    layer_state = kv_cache_layer_bytes(arch, scenario) + recurrent_state_layer_bytes(arch, scenario.concurrency)
-    compute = compute_buffer_bytes(arch, scenario)
+    layer_state = kv_layers + recurrent_state_layer_bytes(arch, scenario.concurrency)
     host_cap = _host_capacity(hw, scenario)
     total_w = w.total if w.total > 0 else 1.0
 

@@ -7,6 +7,7 @@ graph reservation); docs/method.md gives each one with its source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -119,14 +120,31 @@ def kv_bytes_per_cell(arch: Architecture, kind: str, bytes_per_element: float) -
     return 0.0
 
 
+@dataclass(frozen=True)
+class LayerCache:
+    """Per layer: K+V elements per cached token, whether the layer keeps a sliding-window ring, and the bytes of one
+    sequence's recurrent state."""
+
+    kv_elements: np.ndarray
+    windowed: np.ndarray
+    recurrent: np.ndarray
+
+
+@lru_cache(maxsize=4096)
+def layer_cache(arch: Architecture) -> LayerCache:
+    return LayerCache(
+        kv_elements=np.array([kv_bytes_per_cell(arch, k, 1.0) for k in arch.mixers]),
+        windowed=np.array([k in "SC" for k in arch.mixers], dtype=bool),
+        recurrent=np.array([recurrent_state_per_layer(arch, k) for k in arch.mixers]),
+    )
+
+
 def kv_cache_layer_bytes(arch: Architecture, scenario: Scenario) -> np.ndarray:
-    """Per-layer KV cache bytes (zero for recurrent layers)."""
-    out = np.zeros(arch.num_layers)
-    for i, kind in enumerate(arch.mixers):
-        per_cell = kv_bytes_per_cell(arch, kind, scenario.kv_bytes_per_element)
-        if per_cell:
-            out[i] = per_cell * kv_cells(arch, kind, scenario.context, scenario.concurrency, scenario.ubatch)
-    return out
+    """Per-layer KV cache bytes (zero for recurrent layers): bytes per cell × cells (kv_cells, per layer kind)."""
+    lc = layer_cache(arch)
+    n_ctx = pad(scenario.context * scenario.concurrency)
+    ring = min(n_ctx, pad((arch.sliding_window or 0) * scenario.concurrency + scenario.ubatch))
+    return lc.kv_elements * scenario.kv_bytes_per_element * np.where(lc.windowed, ring, n_ctx)
 
 
 def kv_cache_bytes(arch: Architecture, scenario: Scenario) -> float:
@@ -159,7 +177,7 @@ def recurrent_state_per_layer(arch: Architecture, kind: str) -> float:
 
 
 def recurrent_state_layer_bytes(arch: Architecture, n_seq: int) -> np.ndarray:
-    return np.array([recurrent_state_per_layer(arch, k) * n_seq for k in arch.mixers])
+    return layer_cache(arch).recurrent * n_seq
 
 
 def recurrent_state_bytes(arch: Architecture, n_seq: int = 1) -> float:

@@ -82,6 +82,14 @@ class Architecture:
     # Exact tensor bytes of a GGUF file: (embedding, output, per-layer dense, per-layer routed experts)
     exact_weights: tuple[float, float, tuple[float, ...], tuple[float, ...]] | None = None
 
+    def __hash__(self) -> int:
+        # caches (lru_cache) hash these values on every call: compute the hash of all fields once
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f) for f in self.__dataclass_fields__))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
     def __post_init__(self) -> None:
         if len(self.mixers) != self.num_layers:
             raise ValueError(f"{self.name}: mixers has {len(self.mixers)} chars for {self.num_layers} layers")
@@ -101,7 +109,7 @@ class Architecture:
             raise ValueError(f"{self.name}: params_b must be positive")
 
     def count(self, kinds: str) -> int:
-        return sum(1 for c in self.mixers if c in kinds)
+        return sum(self.mixers.count(k) for k in kinds)
 
     @property
     def is_moe(self) -> bool:

@@ -1,0 +1,104 @@
+"""The matrix engine equals the scalar reference, cell by cell: over the whole catalog at Q4_K_M and the chat
+workload, and over a seeded random sample of other quants, workloads, modes and KV types."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from rigfit.catalog.catalog import get_catalog
+from rigfit.estimate.evaluate import Evaluation, Request, evaluate
+from rigfit.estimate.matrix import LETTERS, STATUSES, STRATEGIES, Cells, Settings, catalog_cells
+from rigfit.estimate.report import TABLE_QUANTS
+
+CATALOG = get_catalog()
+HOST = CATALOG.hardware_index.find("Desktop DDR5-5600 dual channel 64GB")
+REL = 1e-6
+SAMPLE = 3000
+SETTINGS = 30  # the sample draws this many settings, then 100 random cells under each
+
+
+def mismatches(cells: Cells, i: int, j: int, ev: Evaluation) -> list[str]:
+    p, need = ev.placement, ev.need
+    exact = {
+        "strategy": (p.strategy, STRATEGIES[cells.strategy[i, j]]),
+        "status": (p.status, STATUSES[cells.status[i, j]]),
+        "gpu_layers": (p.gpu_layers, int(cells.gpu_layers[i, j])),
+        "cpu_moe_layers": (p.cpu_moe_layers, int(cells.cpu_moe_layers[i, j])),
+        "max_context_on_device": (ev.safe_context, int(cells.safe_context[i, j])),
+        "letter": (ev.grade.letter, LETTERS[cells.letter[i, j]]),
+        "backend": (ev.backend, cells.runtime.backend[j]),
+        "context": (ev.context, int(cells.context[i])),
+    }
+    close = {
+        "decode": (ev.decode_tps, cells.decode_tps[i, j]), "prefill": (ev.prefill_tps, cells.prefill_tps[i, j]),
+        "ttft": (ev.ttft_s, cells.ttft_s[i, j]), "cold_ttft": (ev.cold_ttft_s, cells.cold_ttft_s[i, j]),
+        "throughput": (ev.throughput_tps, cells.throughput_tps[i, j]), "score": (ev.grade.score, cells.score[i, j]),
+        "weights": (need.weights, cells.weights[i, j]), "weights_file": (need.weights_file, cells.weights_file[i, j]),
+        "kv": (need.kv_cache, cells.kv_cache[i, j]), "state": (need.recurrent_state, cells.recurrent_state[i, j]),
+        "buffer": (need.compute_buffer, cells.compute_buffer[i, j]), "total": (need.total, cells.need_total[i, j]),
+        "device_bytes": (p.device_bytes, cells.device_bytes[i, j]), "host_bytes": (p.host_bytes, cells.host_bytes[i, j]),
+        "device_weights": (p.device_weights, cells.device_weights[i, j]),
+        "host_weights": (p.host_weights, cells.host_weights[i, j]),
+        "offload": (p.offload_fraction, cells.offload_fraction[i, j]),
+    }
+    bad = [k for k, (a, b) in exact.items() if a != b]
+    bad += [k for k, (a, b) in close.items() if not np.isclose(a, float(b), rtol=REL, atol=1e-9)]
+    return bad
+
+
+def check(settings: Settings, cells_ij: list[tuple[int, int]]) -> list[str]:
+    cells = catalog_cells(CATALOG, settings)
+    failures = []
+    for i, j in cells_ij:
+        req = Request(CATALOG.models[i], CATALOG.hardware[j], settings.quant, settings.workload, settings.mode,
+                      settings.context, settings.kv_type, settings.host)
+        bad = mismatches(cells, i, j, evaluate(req))
+        if bad:
+            failures.append(f"{req.arch.name} on {req.hw.name}: {bad}")
+    return failures
+
+
+CHUNKS = 8  # the whole-catalog check in parts, so pytest-xdist spreads it over the cores
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_matrix_equals_scalar_over_the_whole_catalog_at_q4_k_m_chat(chunk):
+    settings = Settings(CATALOG.quant("Q4_K_M"), CATALOG.workload("chat"), CATALOG.mode("balanced"), host=HOST)
+    every = [(i, j) for i in range(chunk, len(CATALOG.models), CHUNKS) for j in range(len(CATALOG.hardware))]
+    failures = check(settings, every)
+    assert not failures, failures[:5]
+
+
+def test_matrix_equals_scalar_on_a_random_sample_of_other_settings():
+    rng = random.Random(20261205)
+    quants = [CATALOG.quant(n) for n in TABLE_QUANTS]
+    by_setting: dict[Settings, list[tuple[int, int]]] = {}
+    for _ in range(SETTINGS):
+        s = Settings(rng.choice(quants), rng.choice(CATALOG.workloads), rng.choice(CATALOG.modes),
+                     kv_type=rng.choice(("f16", "q8_0", "q4_0")), host=HOST,
+                     context=rng.choice((None, None, 2048, 50000)))
+        by_setting.setdefault(s, []).extend(
+            (rng.randrange(len(CATALOG.models)), rng.randrange(len(CATALOG.hardware))) for _ in range(SAMPLE // SETTINGS))
+    failures = [f for s, cells in by_setting.items() for f in check(s, cells)]
+    assert sum(len(v) for v in by_setting.values()) == SAMPLE
+    assert not failures, failures[:5]
+
+
+@pytest.mark.parametrize("model, hardware, status, strategy, ngl, ncmoe", [
+    # Kimi Linear Q4_K_M (27.5 GiB of weights) on a 24 GB RTX 3090: the routed experts of the first 7 layers go
+    # to host RAM (measured placement in docs/method.md); on a 32 GB RTX PRO 4500 everything fits.
+    ("Kimi Linear 48B A3B", "RTX 3090", "offload", "expert_offload", 28, 7),
+    ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell", "fits", "full_gpu", 28, 0),
+    # Llama 3.1 8B Q4_K_M (4.6 GiB) fits on an 8 GB card; Llama 3.3 70B (40 GiB) offloads whole layers there.
+    ("Llama 3.1 8B", "RTX 4060 Ti 8GB", "fits", "full_gpu", 33, 0),
+])
+def test_matrix_placements_by_hand(model, hardware, status, strategy, ngl, ncmoe):
+    settings = Settings(CATALOG.quant("Q4_K_M"), CATALOG.workload("chat"), CATALOG.mode("balanced"), host=HOST)
+    cells = catalog_cells(CATALOG, settings)
+    i = CATALOG.model_row(CATALOG.model_index.find(model))
+    j = CATALOG.hardware_col(CATALOG.hardware_index.find(hardware))
+    assert (STATUSES[cells.status[i, j]], STRATEGIES[cells.strategy[i, j]]) == (status, strategy)
+    assert (cells.gpu_layers[i, j], cells.cpu_moe_layers[i, j]) == (ngl, ncmoe)
