@@ -69,7 +69,8 @@ def check(
     name, "2x NAME", "NAME + NAME", or local (this machine).
     """
     try:
-        rep = run_query(Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host, offline=offline))
+        rep = run_query(Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host, offline=offline),
+                        shared=False)  # one report: compute only the rows and columns it needs
     except UserError as exc:
         fail(str(exc))
         return

@@ -110,12 +110,12 @@ def build_request(q: Query) -> Request:
     return resolve(q)
 
 
-def report(req: Request, with_market: bool = True, catalog: Catalog | None = None) -> Report:
-    return build_report(catalog or get_catalog(), req, with_market=with_market)
+def report(req: Request, with_market: bool = True, catalog: Catalog | None = None, shared: bool = True) -> Report:
+    return build_report(catalog or get_catalog(), req, with_market=with_market, shared=shared)
 
 
-def run_query(q: Query, with_market: bool = True) -> Report:
-    return report(resolve(q), with_market)
+def run_query(q: Query, with_market: bool = True, shared: bool = True) -> Report:
+    return report(resolve(q), with_market, shared=shared)
 
 
 @dataclass(frozen=True)

@@ -35,17 +35,6 @@ def letter_rank(letter: str) -> int:
     return len(LETTERS) - 1 - LETTERS.index(letter)
 
 
-def better(candidate: Evaluation, current: Evaluation) -> bool:
-    if candidate.placement.status == NO_FIT:
-        return False
-    if current.placement.status == NO_FIT:
-        return True
-    if candidate.decode_tps < current.decode_tps:
-        return False
-    a, b = letter_rank(candidate.grade.letter), letter_rank(current.grade.letter)
-    return a > b or (a == b and candidate.decode_tps >= current.decode_tps * (1 + UPGRADE_MIN_GAIN))
-
-
 @dataclass(frozen=True)
 class Upgrade:
     pick: str  # budget | value | vendor
@@ -54,35 +43,42 @@ class Upgrade:
     why: tuple[Note, ...]
 
 
-def upgrades(catalog, req: Request, current: Evaluation, limit: int = 3) -> tuple[Upgrade, ...]:  # type: ignore[no-untyped-def]
+def upgrades(catalog, req: Request, current: Evaluation, limit: int = 3,  # type: ignore[no-untyped-def]
+             shared: bool = True) -> tuple[Upgrade, ...]:
     """Budget pick (cheapest better device), best value (decode per dollar) and the cheapest same-vendor device
     with no slower memory, among priced catalog devices strictly better than the current setup."""
-    cells, i = hardware_row(catalog, req.arch, settings_of(req))
+    cells, i = hardware_row(catalog, req.arch, settings_of(req), shared)
     table = cells.hardware.hardware
-    candidates: list[tuple[Hardware, Evaluation]] = []
-    for j in np.nonzero(cells.runs[i])[0]:
-        hw = table[j]
-        if hw.msrp_usd is None or hw.kind == "cpu" or hw.name == req.hw.name:
-            continue
-        ev = cell_evaluation(cells, i, j)
-        if better(ev, current):
-            candidates.append((hw, ev))
-    picks: list[Upgrade] = []
-
-    def add(pick: str, item: tuple[Hardware, Evaluation] | None) -> None:
-        if item and all(u.hardware.name != item[0].name for u in picks) and len(picks) < limit:
-            picks.append(Upgrade(pick, item[0], item[1], why(req, current, item[0], item[1])))
-
-    if not candidates:
+    price = np.array([h.msrp_usd if h.msrp_usd is not None and h.kind != "cpu" and h.name != req.hw.name else np.nan
+                      for h in table])
+    decode, letter = cells.decode_tps[i], cells.letter[i]
+    rank = len(LETTERS) - 1 - letter  # letter_rank, vectorized
+    cur_rank = letter_rank(current.grade.letter)
+    if current.placement.status == NO_FIT:
+        ok = np.ones_like(decode, dtype=bool)
+    else:
+        ok = (decode >= current.decode_tps) & ((rank > cur_rank) | ((rank == cur_rank) & (
+            decode >= current.decode_tps * (1 + UPGRADE_MIN_GAIN))))
+    candidates = np.nonzero(cells.runs[i] & ~np.isnan(price) & ok)[0]
+    if not candidates.size:
         return ()
     # an upgrade that still grades C or worse is not worth a purchase while one that grades S or A exists
-    candidates = [c for c in candidates if c[1].grade.letter in GOOD_LETTERS] or candidates
-    add("budget", min(candidates, key=lambda c: (c[0].msrp_usd or 0, -c[1].grade.score)))
-    rest = [c for c in candidates if all(u.hardware.name != c[0].name for u in picks)]
-    add("value", max(rest, key=lambda c: c[1].decode_tps / (c[0].msrp_usd or 1), default=None))
-    same = [c for c in candidates if c[0].vendor == req.hw.vendor and c[0].bandwidth_gbs >= req.hw.bandwidth_gbs
-            and all(u.hardware.name != c[0].name for u in picks)]
-    add("vendor", min(same, key=lambda c: c[0].msrp_usd or 0, default=None))
+    good = candidates[np.isin(letter[candidates], [LETTERS.index(x) for x in GOOD_LETTERS])]
+    candidates = good if good.size else candidates
+    picks: list[Upgrade] = []
+
+    def add(pick: str, j: int | None) -> None:
+        if j is not None and all(u.hardware.name != table[j].name for u in picks) and len(picks) < limit:
+            ev = cell_evaluation(cells, i, j)
+            picks.append(Upgrade(pick, table[j], ev, why(req, current, table[j], ev)))
+
+    def unused(js: np.ndarray) -> list[int]:
+        return [int(j) for j in js if all(u.hardware.name != table[j].name for u in picks)]
+
+    add("budget", min(unused(candidates), key=lambda j: (price[j], -cells.score[i, j])))
+    add("value", max(unused(candidates), key=lambda j: decode[j] / price[j], default=None))
+    same = [j for j in unused(candidates) if table[j].vendor == req.hw.vendor and table[j].bandwidth_gbs >= req.hw.bandwidth_gbs]
+    add("vendor", min(same, key=lambda j: price[j], default=None))
     return tuple(picks)
 
 
@@ -127,11 +123,11 @@ class Ranked:
 
 
 def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # type: ignore[no-untyped-def]
-                one_per_family: bool = False) -> tuple[Ranked, ...]:
+                one_per_family: bool = False, shared: bool = True) -> tuple[Ranked, ...]:
     """Every catalog model on the request's hardware at the first ladder quant (highest quality first) that grades
     S or A, else its best-graded one; ranked by rank_score."""
     ladder = [catalog.quant(n) for n in RANK_LADDER] if req.quant.family == "gguf" else [req.quant]
-    columns = [model_column(catalog, req.hw, replace(settings_of(req, q), context=None)) for q in ladder]
+    columns = [model_column(catalog, req.hw, replace(settings_of(req, q), context=None), shared) for q in ladder]
     runs = np.array([c.supported[j] & (c.status[:, j] != ST_NO_FIT) for c, j in columns])  # (Q, M)
     scores = np.array([c.score[:, j] for c, j in columns])
     good = runs & np.isin(np.array([c.letter[:, j] for c, j in columns]), [LETTERS.index(x) for x in GOOD_LETTERS])

@@ -487,9 +487,13 @@ def _state_curve(models: ModelTable, row: int, kv_type: str, n_seq: int, ubatch:
     return state + _compute_buffer(sub, grid, n_seq, ubatch, flash) * n
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=8192)
 def _row_table(models: ModelTable, row: int) -> ModelTable:
-    return model_table((models.models[row],))
+    """One row of a table, as a table (array slices: no per-layer work)."""
+    sl = slice(row, row + 1)
+    fields = {f: (getattr(models, f)[sl] if isinstance(getattr(models, f), (np.ndarray, tuple)) else getattr(models, f))
+              for f in models.__dataclass_fields__}
+    return ModelTable(**fields)
 
 
 @lru_cache(maxsize=256)
@@ -558,9 +562,10 @@ def cell_evaluation(cells: Cells, i: int, j: int) -> Evaluation:
 
 
 # ---------------------------------------------------------------------------------------------- lookups
-# Pages ask for one pair, one model across the hardware, or one device across the models. At a workload's own
-# context those come from whole-catalog matrices, computed once per setting and shared by every page; anything
-# else (a chosen context, a model from a file, a device group) is computed over just the rows and columns asked.
+# Pages ask for one pair, one model across the hardware, or one device across the models. A server (shared=True)
+# reads those at a workload's own context from whole-catalog matrices, computed once per setting and shared by
+# every page; a one-off (the CLI: shared=False) and anything else (a chosen context, a model from a file, a device
+# group) is computed over just the rows and columns asked.
 
 
 @lru_cache(maxsize=256)
@@ -579,25 +584,27 @@ def _shared(settings: Settings) -> bool:
     return settings.context is None and settings.backend is None
 
 
-def pair_cell(catalog: "Catalog", arch: Architecture, hw: Hardware, settings: Settings) -> tuple[Cells, int, int]:
+def pair_cell(catalog: "Catalog", arch: Architecture, hw: Hardware, settings: Settings,
+              shared: bool = True) -> tuple[Cells, int, int]:
     i, j = catalog.model_row(arch), catalog.hardware_col(hw)
-    if i is not None and j is not None and _shared(settings):
+    if shared and i is not None and j is not None and _shared(settings):
         return catalog_cells(catalog, settings), i, j
     return subset_cells(catalog, (arch,), (hw,), settings), 0, 0
 
 
-def hardware_row(catalog: "Catalog", arch: Architecture, settings: Settings) -> tuple[Cells, int]:
+def hardware_row(catalog: "Catalog", arch: Architecture, settings: Settings,
+                 shared: bool = True) -> tuple[Cells, int]:
     """One model on every catalog device."""
     i = catalog.model_row(arch)
-    if i is not None and _shared(settings):
+    if shared and i is not None and _shared(settings):
         return catalog_cells(catalog, settings), i
     return subset_cells(catalog, (arch,), catalog.hardware, settings), 0
 
 
-def model_column(catalog: "Catalog", hw: Hardware, settings: Settings) -> tuple[Cells, int]:
+def model_column(catalog: "Catalog", hw: Hardware, settings: Settings, shared: bool = True) -> tuple[Cells, int]:
     """Every catalog model on one device."""
     j = catalog.hardware_col(hw)
-    if j is not None and _shared(settings):
+    if shared and j is not None and _shared(settings):
         return catalog_cells(catalog, settings), j
     return subset_cells(catalog, catalog.models, (hw,), settings), 0
 

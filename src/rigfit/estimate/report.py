@@ -16,7 +16,7 @@ from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, se
 from rigfit.estimate.matrix import Cells, RowTokens, cell_evaluation, compute, pair_cell
 from rigfit.estimate.memory import KV_PAD
 from rigfit.estimate.speed import decode_tokens_per_s
-from rigfit.estimate.tables import hardware_table, model_table
+from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.model.quant import Quant
@@ -82,8 +82,8 @@ def verdict(ev: Evaluation) -> str:
     return "yes"
 
 
-def cell(catalog, req: Request) -> Evaluation:  # type: ignore[no-untyped-def]
-    cells, i, j = pair_cell(catalog, req.arch, req.hw, settings_of(req))
+def cell(catalog, req: Request, shared: bool = True) -> Evaluation:  # type: ignore[no-untyped-def]
+    cells, i, j = pair_cell(catalog, req.arch, req.hw, settings_of(req), shared)
     return cell_evaluation(cells, i, j)
 
 
@@ -98,13 +98,13 @@ def no_fit_reason(ev: Evaluation, quant: Quant) -> Note:
                 have_gib=(p.device_capacity * p.n_devices + ev.need.headroom) / 2**30)
 
 
-def quant_rows(catalog, req: Request, quants: list[Quant]) -> tuple[QuantRow, ...]:  # type: ignore[no-untyped-def]
+def quant_rows(catalog, req: Request, quants: list[Quant], shared: bool = True) -> tuple[QuantRow, ...]:  # type: ignore[no-untyped-def]
     """A row per quant whose runtimes run on this hardware (MLX rows on an NVIDIA page would only be noise)."""
     rows = []
     for q in quants:
         if not catalog.quant_runs_on(q, req.hw):
             continue
-        ev = cell(catalog, replace(req, quant=q))
+        ev = cell(catalog, replace(req, quant=q), shared)
         rows.append(QuantRow(q, ev, no_fit_reason(ev, q) if ev.placement.status == NO_FIT else None))
     return tuple(rows)
 
@@ -174,7 +174,7 @@ def naive_offload(req: Request, main: Evaluation) -> Evaluation | None:
     return replace(main, placement=p, decode_tps=tps, prefill_tps=0.0, ttft_s=0.0, cold_ttft_s=0.0, throughput_tps=0.0)
 
 
-def commands(catalog, req: Request, main: Evaluation) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def commands(catalog, req: Request, main: Evaluation, shared: bool = True) -> dict[str, str]:  # type: ignore[no-untyped-def]
     if main.placement.status == NO_FIT:  # a command for a setup that cannot run would be a wrong answer
         return {}
     cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency)
@@ -183,7 +183,7 @@ def commands(catalog, req: Request, main: Evaluation) -> dict[str, str]:  # type
         # weight-only Marlin kernels on Ampere), so its command needs no pre-quantized repository; it serves from
         # device memory only, so it is offered where that fits
         fp8 = catalog.quant("FP8")
-        if cell(catalog, replace(req, quant=fp8, backend=None)).placement.status in (FITS, TIGHT):
+        if cell(catalog, replace(req, quant=fp8, backend=None), shared).placement.status in (FITS, TIGHT):
             cmds["vllm"] = vllm_command(req.arch, req.hw, fp8, main.context, req.kv_type)
     return cmds
 
@@ -194,20 +194,23 @@ def table_quants(catalog, own: Quant | None = None) -> list[Quant]:  # type: ign
 
 
 def build_report(catalog, req: Request, with_market: bool = True, upgrade_limit: int = 3,  # type: ignore[no-untyped-def]
-                 alternatives_limit: int = 5) -> Report:
-    main = cell(catalog, req)
-    qrows = quant_rows(catalog, req, table_quants(catalog, req.quant))
+                 alternatives_limit: int = 5, shared: bool = True) -> Report:
+    """shared: read whole-catalog matrices (a server answering many pages); False computes just the rows and
+    columns this report needs (a one-off such as the CLI)."""
+    main = cell(catalog, req, shared)
+    qrows = quant_rows(catalog, req, table_quants(catalog, req.quant), shared)
     best = best_quant(req, qrows)
     qrows = tuple(replace(r, best=best is not None and r.quant.name == best["quant"]) for r in qrows)
     limits = context_limits(req, main)
-    wrows = tuple(WorkloadRow(w, cell(catalog, replace(req, workload=w, context=None))) for w in catalog.workloads)
+    wrows = tuple(WorkloadRow(w, cell(catalog, replace(req, workload=w, context=None), shared))
+                  for w in catalog.workloads)
     return Report(
         request=req, main=main, limits=limits, verdict=verdict(main), naive_offload=naive_offload(req, main),
         bottleneck=bottleneck(req, main), quants=qrows, best_quant=best, workloads=wrows,
-        upgrades=upgrades(catalog, req, main, upgrade_limit) if with_market else (),
-        alternatives=rank_models(catalog, req, alternatives_limit, exclude=req.arch.name, one_per_family=True)
-        if with_market else (),
-        commands=commands(catalog, req, main), advice=advice(req, main, best, limits.max_context),
+        upgrades=upgrades(catalog, req, main, upgrade_limit, shared) if with_market else (),
+        alternatives=rank_models(catalog, req, alternatives_limit, exclude=req.arch.name, one_per_family=True,
+                                 shared=shared) if with_market else (),
+        commands=commands(catalog, req, main, shared), advice=advice(req, main, best, limits.max_context),
     )
 
 
@@ -230,7 +233,7 @@ def context_sweep(catalog, req: Request, contexts: tuple[int, ...]) -> tuple[Swe
     ctxs = tuple(c for c in contexts if c <= req.arch.max_context)
     if not ctxs:
         return ()
-    models = model_table((req.arch,) * len(ctxs))
+    models = repeat_rows(model_table((req.arch,)), len(ctxs))
     c = np.array([effective_context(req.arch, x) for x in ctxs])
     rows = RowTokens(context=c, prompt=c, prefix=np.zeros_like(c), depth=c)
     cells: Cells = compute(models, hardware_table((req.hw,)), settings_of(req), catalog.family_vendors[req.quant.family], rows)

@@ -187,3 +187,12 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
     )
+
+
+def repeat_rows(table: ModelTable, n: int) -> ModelTable:
+    """A table of n copies of a one-model table (a sweep over contexts of one model)."""
+    fields = {}
+    for f in table.__dataclass_fields__:
+        v = getattr(table, f)
+        fields[f] = np.repeat(v, n, axis=0) if isinstance(v, np.ndarray) else (v * n if isinstance(v, tuple) else v)
+    return ModelTable(**fields)

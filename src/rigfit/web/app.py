@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,16 @@ from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.catalog.catalog import get_catalog
 from rigfit.estimate.evaluate import Request as EstimateRequest
 from rigfit.estimate.market import settings_of
-from rigfit.estimate.matrix import LETTERS, ST_NO_FIT, STATUSES, hardware_cells, hardware_row, model_column
-from rigfit.estimate.report import context_sweep
+from rigfit.estimate.matrix import (
+    LETTERS,
+    ST_NO_FIT,
+    STATUSES,
+    catalog_cells,
+    hardware_cells,
+    hardware_row,
+    model_column,
+)
+from rigfit.estimate.report import RANK_LADDER, context_sweep, table_quants
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.output import MATRIX_COLUMNS, matrix_rows
@@ -196,12 +206,33 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def warm(templates: Jinja2Templates) -> None:
+    """At start-up, before the first visitor: load the catalog, compile the templates and compute the shared
+    matrices that default pages read (every table quant at the chat workload, every workload at Q4_K_M, the
+    alternatives' quant ladder), so first visits cost what later ones do."""
+    catalog = get_catalog()
+    for name in templates.env.list_templates():
+        templates.env.get_template(name)
+    base = request_for(catalog.models[0], catalog.hardware[0])
+    quants = [q for q in table_quants(catalog)] + [catalog.quant(n) for n in RANK_LADDER]
+    for q in quants:
+        catalog_cells(catalog, settings_of(replace(base, quant=q)))
+    for w in catalog.workloads:
+        catalog_cells(catalog, settings_of(replace(base, workload=w)))
+
+
 def create_app() -> FastAPI:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        warm(templates)
+        yield
+
     # FastAPI's Swagger UI loads its assets from a CDN; the site must work offline, so /docs is our own page
     # rendered from the same OpenAPI document (served at /openapi.json).
     app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1",
-                  docs_url=None, redoc_url=None)
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

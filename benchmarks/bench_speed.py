@@ -1,0 +1,144 @@
+"""How fast rigfit answers: one table of timings, each also as a ratio to a reference computation timed in the
+same run (a 512×512 float64 numpy matmul, best of 20), so figures compare across machines of different speed.
+
+    .venv/bin/python benchmarks/bench_speed.py
+
+Targets (2 cores): full pair report warm ≤ 5 ms; `rigfit check` process ≤ 0.5 s; whole matrix at one quant ×
+one workload ≤ 50 ms; every model × hardware × 15 table quants × 5 workloads ≤ 1 s; model and hardware page on
+first visit after start-up ≤ 50 ms; pair page ≤ 10 ms.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RIGFIT = str(Path(sys.executable).parent / "rigfit")
+PAIRS = 50
+
+
+def best_of(fn: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def reference_seconds() -> float:
+    a = np.random.default_rng(0).random((512, 512))
+    return best_of(lambda: a @ a, 20)
+
+
+def full_report_warm() -> float:
+    """Median over PAIRS distinct pairs of a full report (upgrades and alternatives included), after start-up and
+    one first report (the server's shared matrices are computed by then)."""
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.query import Query, report, resolve
+
+    catalog = get_catalog()
+    rng = np.random.default_rng(1)
+    models = rng.choice(len(catalog.models), PAIRS + 1, replace=False)
+    devices = [h for h in catalog.hardware if h.kind != "cpu"]
+    hw = rng.choice(len(devices), PAIRS + 1, replace=True)
+    reqs = [resolve(Query(catalog.models[m].name, devices[h].name)) for m, h in zip(models, hw)]
+    report(reqs[0])
+    times = []
+    for req in reqs[1:]:
+        t = time.perf_counter()
+        report(req)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def check_process() -> float:
+    """Wall time of a whole `rigfit check` process (median of 5)."""
+    def run() -> None:
+        subprocess.run([RIGFIT, "check", "Kimi Linear 48B A3B", "RTX 3090", "--json"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return statistics.median(best_of(run, 1) for _ in range(5))
+
+
+def matrix_one() -> float:
+    """The whole catalog at Q4_K_M × chat, computed afresh (best of 5)."""
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.estimate.matrix import Settings, compute
+    from rigfit.estimate.tables import hardware_table, model_table
+
+    c = get_catalog()
+    host = c.hardware_index.find("Desktop DDR5-5600 dual channel 64GB")
+    mt, ht = model_table(c.models), hardware_table(c.hardware)
+    s = Settings(c.quant("Q4_K_M"), c.workload("chat"), c.mode("balanced"), host=host)
+    return best_of(lambda: compute(mt, ht, s, c.family_vendors["gguf"]), 5)
+
+
+def matrix_all() -> float:
+    """The whole catalog at the 15 table quants × 5 workloads, in a fresh process (nothing cached)."""
+    code = (
+        "import time\n"
+        "from rigfit.catalog.catalog import get_catalog\n"
+        "from rigfit.estimate.matrix import Settings, compute\n"
+        "from rigfit.estimate.report import TABLE_QUANTS\n"
+        "from rigfit.estimate.tables import hardware_table, model_table\n"
+        "c = get_catalog(); host = c.hardware_index.find('Desktop DDR5-5600 dual channel 64GB')\n"
+        "t = time.perf_counter()\n"
+        "mt, ht = model_table(c.models), hardware_table(c.hardware)\n"
+        "for q in TABLE_QUANTS:\n"
+        "    for w in c.workloads:\n"
+        "        compute(mt, ht, Settings(c.quant(q), w, c.mode('balanced'), host=host), c.family_vendors[c.quant(q).family])\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def first_visits() -> dict[str, float]:
+    """Model page, hardware page and a pair page, each the first request of its kind after start-up (the server's
+    start-up computes the shared default matrices), in a fresh process."""
+    code = (
+        "import time\n"
+        "from fastapi.testclient import TestClient\n"
+        "from rigfit.web.app import create_app\n"
+        "client = TestClient(create_app()).__enter__()  # start-up (lifespan) runs, as under a real server\n"
+        "out = []\n"
+        "for path in ('/models/kimi-linear-48b-a3b', '/hardware/rtx-3090', '/can-run/llama-3-1-8b-on-rtx-4090',\n"
+        "             '/can-run/qwen3-30b-a3b-on-rtx-3060-12gb'):\n"
+        "    t = time.perf_counter(); r = client.get(path); out.append(time.perf_counter() - t)\n"
+        "    assert r.status_code == 200, (path, r.status_code)\n"
+        "print(*out)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    model, hardware, pair_first, pair_next = (float(x) for x in out.split())
+    return {"model page, first visit": model, "hardware page, first visit": hardware,
+            "pair page, first pair": pair_first, "pair page, next pair": pair_next}
+
+
+def main() -> None:
+    ref = reference_seconds()
+    rows: list[tuple[str, float, float]] = [
+        ("full pair report, warm (median of 50 pairs)", full_report_warm(), 0.005),
+        ("`rigfit check` process wall time", check_process(), 0.5),
+        ("whole matrix, Q4_K_M × chat", matrix_one(), 0.05),
+        ("whole matrix, 15 quants × 5 workloads", matrix_all(), 1.0),
+    ]
+    visits = first_visits()
+    rows += [(k, v, 0.05 if "first visit" in k else 0.01) for k, v in visits.items()]
+    print(f"reference: 512×512 float64 matmul, best of 20 = {ref * 1e3:.2f} ms\n")
+    print(f"| {'measure':<46} | {'time':>10} | {'× reference':>11} | {'target':>8} | met |")
+    print(f"|{'-' * 48}|{'-' * 12}|{'-' * 13}|{'-' * 10}|-----|")
+    for name, seconds, target in rows:
+        print(f"| {name:<46} | {seconds * 1e3:>7.1f} ms | {seconds / ref:>11.1f} | {target * 1e3:>5.0f} ms | "
+              f"{'yes' if seconds <= target else 'NO':>3} |")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()
