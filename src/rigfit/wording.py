@@ -52,9 +52,11 @@ _SENTENCES: dict[str, Callable[[dict], str]] = {
     "compute": lambda v: (f"Prefill runs at {v['prefill_tps']:,.0f} tok/s, so a {v['prompt_tokens']:,}-token prompt "
                           f"waits {v['ttft_s']:.1f} s before the first token."),
     "bandwidth": lambda v: (f"Every generated token reads about {v['gb_per_token']:.2f} GB; at {v['bandwidth_gbs']:,.0f} GB/s "
-                            f"that caps decode at {v['roofline_tps']:,.0f} tok/s. Kernels reach about "
-                            f"{v['efficiency_percent']:.0f}% of that bandwidth and each layer adds a fixed cost, so "
-                            f"rigfit expects {v['decode_tps']:,.1f} tok/s."),
+                            f"that caps decode at {v['roofline_tps']:,.0f} tok/s. A token takes {v['token_ms']:.2f} ms: "
+                            f"{v['stream_ms']:.2f} ms streaming those bytes (kernels reach "
+                            f"{v['efficiency_percent']:.0f}% of the bandwidth), {v['fixed_ms']:.2f} ms of fixed cost "
+                            f"over {v['layers']} layers and {v['other_ms']:.2f} ms of attention and other work: "
+                            f"{v['decode_tps']:,.1f} tok/s."),
     "more_memory_or_smaller_quant": lambda v: (f"About {v['short_gib']:.1f} GiB more memory (see the upgrade options), "
                                                "or a lower-bit quantization that fits."),
     "more_host_ram_or_vram": lambda v: (f"About {v['short_gib']:.1f} GiB more system RAM, or more VRAM, holds the part "

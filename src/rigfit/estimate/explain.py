@@ -72,9 +72,16 @@ def bottleneck(req: Request, ev: Evaluation) -> Bottleneck:
         return Bottleneck(what, note(FIX["compute"]))
     read = bytes_per_token(req, ev)
     eff = efficiency(ev.backend, efficiency_key(req.hw))
-    what = note("bandwidth", gb_per_token=read / 1e9, bandwidth_gbs=req.hw.bandwidth_gbs,
+    # one token's time, split so the sentence adds up: streaming the bytes at the bandwidth the kernels reach, the
+    # fixed per-layer cost, and the rest (attention over the cache, device hops)
+    token_ms = 1e3 / ev.decode_tps if ev.decode_tps else 0.0
+    stream_ms = read / (req.hw.bandwidth_gbs * 1e9 * req.hw.count * eff.decode_bw) * 1e3
+    fixed_ms = req.arch.num_layers * eff.layer_us / 1e3
+    what = note("bandwidth", gb_per_token=read / 1e9, bandwidth_gbs=req.hw.bandwidth_gbs * req.hw.count,
                 roofline_tps=req.hw.bandwidth_gbs * 1e9 * req.hw.count / read if read else 0.0,
-                efficiency_percent=eff.decode_bw * 100, decode_tps=ev.decode_tps)
+                efficiency_percent=eff.decode_bw * 100, stream_ms=stream_ms, layers=req.arch.num_layers,
+                fixed_ms=fixed_ms, other_ms=max(0.0, token_ms - stream_ms - fixed_ms), token_ms=token_ms,
+                decode_tps=ev.decode_tps)
     return Bottleneck(what, note(FIX["bandwidth"]))
 
 

@@ -1,0 +1,225 @@
+"""Every decision a page shows, with a hand-checked expected value: breaking the rule breaks the test."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rigfit.catalog.catalog import get_catalog
+from rigfit.estimate.explain import bottleneck
+from rigfit.estimate.market import UPGRADE_MIN_GAIN, letter_rank
+from rigfit.estimate.memory import GIB, headroom_bytes, runtime_overhead_bytes, usable_memory_bytes, weight_bytes
+from rigfit.estimate.report import QuantRow, best_quant, build_report, verdict
+from rigfit.output import report_dict
+from rigfit.query import Query, resolve
+
+CATALOG = get_catalog()
+
+
+def rep(model: str, hardware: str, **kw):  # type: ignore[no-untyped-def]
+    return build_report(CATALOG, resolve(Query(model, hardware, **kw)))
+
+
+# ---------------------------------------------------------------------------------------------- context limits
+
+
+def test_kimi_linear_on_a_3090_runs_a_million_tokens_but_nothing_on_the_device_alone():
+    # Q4_K_M weights (27.5 GiB on the device) exceed the 3090's 24 GiB before any context: 0 on the device. With
+    # the experts of a few layers in 64 GB of host RAM the model's own 1,048,576-token maximum runs: KV is 7 MLA
+    # layers x (2 x 512 + 64) x 2 B = 15,232 B/token, 15.2 GiB at 1M tokens.
+    r = rep("Kimi Linear 48B A3B", "RTX 3090")
+    assert (r.limits.max_context_on_device, r.limits.max_context) == (0, 1_048_576)
+    assert r.verdict == "yes_with_offload"
+
+
+def test_max_context_on_device_by_hand_for_kimi_linear_on_an_rtx_pro_4500():
+    r = rep("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell")
+    req = r.request
+    kv_per_token = 7 * (2 * 512 + 64) * 2  # MLA latent as llama.cpp caches it, f16
+    state = 20 * ((4 - 1) * (2 * 32 * 128 + 32 * 128) + 32 * 128 * 128) * 4  # 20 KDA layers, f32
+    buffer = 163_840 * 512 * 4 + 512 * 2304 * 4  # logits of one 512-token ubatch + one activation
+    cap = usable_memory_bytes(req.hw) - headroom_bytes(req.hw) - runtime_overhead_bytes(req.hw)
+    room = cap - weight_bytes(req.arch, req.quant).device_total - state - buffer
+    expected = int(room // kv_per_token) // 256 * 256
+    assert r.limits.max_context_on_device == expected
+    assert 200_000 < expected < 220_000
+    # past that, llama.cpp spills expert layers to host RAM and reaches the model's own 1M-token maximum
+    assert r.limits.max_context == 1_048_576
+
+
+def test_max_context_is_never_below_the_on_device_limit_and_shows_everywhere():
+    d = report_dict(rep("Llama 3.1 8B", "RTX 4060 Ti 8GB"))
+    lim = d["context_limits"]
+    assert lim["max_context"] >= lim["max_context_on_device"] > 0
+    assert d["safe_context"]["exact"] == lim["max_context_on_device"]  # the deprecated alias agrees
+
+
+# ---------------------------------------------------------------------------------------------- verdict
+
+
+@pytest.mark.parametrize("model, hardware, expected", [
+    ("Llama 3.3 70B", "RTX 4060 Ti 8GB", "runs_too_slow"),  # 2 tok/s from host RAM: grade F, not a "yes"
+    ("Llama 3.1 8B", "RTX 4090", "yes"),
+    ("Kimi Linear 48B A3B", "RTX 3090", "yes_with_offload"),
+    ("DeepSeek R1", "RTX 3060 12GB", "no"),  # 400 GB of weights, 64 GB of host RAM
+])
+def test_verdict_follows_the_grade(model, hardware, expected):
+    r = rep(model, hardware)
+    assert r.verdict == expected
+    assert (r.main.grade.letter in ("D", "F")) == (expected in ("runs_too_slow", "no"))
+
+
+# ---------------------------------------------------------------------------------------------- best quant
+
+
+def rows_with(base: QuantRow, quants: dict[str, float]) -> tuple[QuantRow, ...]:
+    """Quant rows of a real report, with hand-set decode speeds (everything else as computed)."""
+    out = []
+    for name, tps in quants.items():
+        q = CATALOG.quant(name)
+        out.append(QuantRow(q, replace(base.evaluation, decode_tps=tps), None))
+    return tuple(out)
+
+
+def test_best_quant_rule_by_hand():
+    r = rep("Llama 3.1 8B", "RTX 4090")  # chat: 20 tok/s, first token within 1.5 s
+    base = next(x for x in r.quants if x.quant.name == "Q4_K_M")
+    req = r.request
+    # F16 (quality 1.000) reaches the target, and so do Q8_0 (0.997) and Q6_K (0.979): within 0.01 of the best
+    # quality only F16 and Q8_0 remain, and the faster of them wins.
+    assert best_quant(req, rows_with(base, {"F16": 45.0, "Q8_0": 90.0, "Q6_K": 110.0, "Q4_K_M": 150.0}))["quant"] == "Q8_0"
+    # F16 too slow: the best quality that reaches 20 tok/s is Q8_0, alone in its band
+    assert best_quant(req, rows_with(base, {"F16": 15.0, "Q8_0": 25.0, "Q4_K_M": 60.0}))["quant"] == "Q8_0"
+    # nothing reaches 20 tok/s: the fastest of acceptable quality, never Q2_K (quality 0.22, below the 0.45 floor)
+    pick = best_quant(req, rows_with(base, {"Q8_0": 5.0, "Q4_K_M": 9.0, "Q2_K": 15.0}))
+    assert (pick["quant"], pick["rule"]) == ("Q4_K_M", "fastest_below_target")
+
+
+def test_best_quant_on_an_m4_max_is_not_f16():
+    r = rep("Llama 3.1 8B", "Apple M4 Max 40-core GPU 128GB")
+    assert r.best_quant is not None and r.best_quant["quant"] != "F16"
+    best = next(x for x in r.quants if x.best)
+    f16 = next(x for x in r.quants if x.quant.name == "F16")
+    assert best.evaluation.decode_tps > 1.5 * f16.evaluation.decode_tps
+
+
+def test_best_quant_always_runs():
+    for model, hardware in (("Llama 3.3 70B", "RTX 3090"), ("Qwen3 30B A3B", "RTX 3060 12GB"),
+                            ("gpt-oss 120B", "NVIDIA DGX Spark"), ("Llama 3.1 8B", "RTX 4060 Ti 8GB")):
+        r = rep(model, hardware)
+        best = [x for x in r.quants if x.best]
+        assert len(best) == 1 and best[0].evaluation.placement.status != "no_fit", (model, hardware)
+
+
+# ---------------------------------------------------------------------------------------------- quant rows
+
+
+def test_rows_that_cannot_run_say_why_and_show_no_speed():
+    d = report_dict(rep("Llama 3.3 70B", "RTX 4090"))
+    rows = {q["name"]: q for q in d["quants"]}
+    # AWQ-INT4 of a 70B model: 41 GiB on a 24 GiB card, and vLLM serves from device memory only
+    assert rows["AWQ-INT4"]["decode_tps"] is None
+    assert rows["AWQ-INT4"]["why_not"]["code"] == "needs_memory_no_offload"
+    assert "cannot offload" in rows["AWQ-INT4"]["why_not"]["text"]
+    assert rows["Q4_K_M"]["why_not"] is None and rows["Q4_K_M"]["decode_tps"] > 0
+
+
+# ---------------------------------------------------------------------------------------------- upgrades
+
+
+@pytest.mark.parametrize("model, hardware", [
+    ("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell"),
+    ("Llama 3.1 8B", "Apple M4 Max 40-core GPU 128GB"), ("Llama 3.3 70B", "RTX 4060 Ti 8GB"),
+])
+def test_every_upgrade_is_strictly_better(model, hardware):
+    r = rep(model, hardware)
+    assert r.upgrades, "a faster priced device exists in the catalog for each of these"
+    cur = r.main
+    for u in r.upgrades:
+        a, b = letter_rank(u.evaluation.grade.letter), letter_rank(cur.grade.letter)
+        assert u.evaluation.decode_tps >= cur.decode_tps
+        assert a > b or (a == b and u.evaluation.decode_tps >= cur.decode_tps * (1 + UPGRADE_MIN_GAIN))
+        assert u.hardware.msrp_usd is not None
+
+
+def test_the_rtx_5090_upgrades_an_rtx_pro_4500():
+    # The issue's case: the 4500 page said no priced device does better while the RTX 5090 ($1,999, 1,792 GB/s vs
+    # 896 GB/s) decodes Kimi Linear far faster there.
+    r = rep("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell")
+    assert "RTX 5090" in [u.hardware.name for u in r.upgrades]
+
+
+def test_budget_pick_is_the_cheapest_qualifying_device():
+    r = rep("Kimi Linear 48B A3B", "RTX 3090")
+    budget = next(u for u in r.upgrades if u.pick == "budget")
+    others = [u for u in r.upgrades if u.pick != "budget"]
+    assert all(budget.hardware.msrp_usd <= u.hardware.msrp_usd for u in others)
+
+
+# ---------------------------------------------------------------------------------------------- alternatives
+
+
+def test_alternatives_include_small_fast_models_and_one_per_family():
+    r = rep("Llama 3.1 8B", "RTX 4090")
+    names = [a.arch for a in r.alternatives]
+    assert len({a.family for a in names}) == len(names)
+    assert any(a.params_b < 16 and alt.evaluation.decode_tps > 2 * r.request.workload.decode_target for a, alt in zip(names, r.alternatives))
+
+
+# ---------------------------------------------------------------------------------------------- explanations
+
+
+def test_bandwidth_explanation_adds_up():
+    r = rep("Qwen3 30B A3B", "RTX PRO 4500 Blackwell")
+    v = r.bottleneck.what.as_dict
+    assert r.bottleneck.what.code == "bandwidth"
+    assert v["roofline_tps"] == pytest.approx(v["bandwidth_gbs"] / v["gb_per_token"])  # 896 / 2.01 ≈ 445
+    assert v["stream_ms"] + v["fixed_ms"] + v["other_ms"] == pytest.approx(v["token_ms"])
+    assert 1e3 / v["token_ms"] == pytest.approx(r.main.decode_tps)
+
+
+def test_capacity_bottleneck_names_the_shortfall():
+    r = rep("DeepSeek R1", "Apple M4 Max 40-core GPU 128GB")
+    b = bottleneck(r.request, r.main)
+    assert b.what.code == "capacity"
+    # macOS lets the GPU use 3/4 of 128 GB: 96 GiB
+    assert b.what["have_gib"] == pytest.approx(96.0)
+    assert b.fix["short_gib"] == pytest.approx(b.what["need_gib"] - 96.0)
+
+
+# ---------------------------------------------------------------------------------------------- serving modes
+
+
+def test_scale_out_headlines_per_user_and_aggregate_speed():
+    d = report_dict(rep("Llama 3.1 8B", "RTX 4090", mode="scale_out"))
+    sp = d["speed"]
+    assert sp["concurrency"] == 16
+    assert sp["per_user_tps"] == pytest.approx(sp["aggregate_tps"] / 16, abs=0.1)
+    assert sp["per_user_tps"] < sp["decode_tps"] < sp["aggregate_tps"]
+
+
+# ---------------------------------------------------------------------------------------------- context chart
+
+
+def test_context_chart_slows_with_depth_for_full_attention():
+    from rigfit.estimate.report import context_sweep
+
+    req = resolve(Query("Llama 3.1 8B", "RTX 4090"))
+    points = context_sweep(CATALOG, req, (4096, 16384, 65536, 131072))
+    decode = [p.decode_tps for p in points]
+    assert decode == sorted(decode, reverse=True) and decode[0] > 1.3 * decode[-1]
+    # KV at 128K: 32 layers x 2 x 8 heads x 128 x 2 B = 128 KiB per token = 16 GiB, on top of the weights
+    assert points[-1].total_gib - points[0].total_gib == pytest.approx((131072 - 4096) * 128 / 2**20, rel=0.02)
+
+
+def test_verdict_function_on_every_status():
+    r = rep("Llama 3.1 8B", "RTX 4090")
+    ev = r.main
+    assert verdict(ev) == "yes"
+    assert verdict(replace(ev, placement=replace(ev.placement, status="no_fit"))) == "no"
+    slow = replace(ev, grade=replace(ev.grade, letter="D"))
+    assert verdict(slow) == "runs_too_slow"
+    off = replace(ev, placement=replace(ev.placement, strategy="layer_offload", status="offload"))
+    assert verdict(off) == "yes_with_offload"
+    assert GIB == 2**30
