@@ -160,11 +160,14 @@ def test_budget_pick_is_the_cheapest_qualifying_device():
 # ---------------------------------------------------------------------------------------------- alternatives
 
 
-def test_alternatives_include_small_fast_models_and_one_per_family():
+def test_alternatives_include_a_faster_model_and_one_per_family():
+    # the best-ranked alternatives of Llama 3.1 8B on a 4090 are 24-32B models at 35-43 tok/s; the list must still
+    # offer something faster than the 133 tok/s the user has now
     r = rep("Llama 3.1 8B", "RTX 4090")
-    names = [a.arch for a in r.alternatives]
-    assert len({a.family for a in names}) == len(names)
-    assert any(a.params_b < 16 and alt.evaluation.decode_tps > 2 * r.request.workload.decode_target for a, alt in zip(names, r.alternatives))
+    archs = [a.arch for a in r.alternatives]
+    assert len(archs) == 5 and len({a.family for a in archs}) == len(archs)
+    assert any(a.evaluation.decode_tps > r.main.decode_tps for a in r.alternatives)
+    assert r.request.arch.name not in [a.name for a in archs]
 
 
 # ---------------------------------------------------------------------------------------------- explanations

@@ -123,9 +123,11 @@ class Ranked:
 
 
 def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # type: ignore[no-untyped-def]
-                one_per_family: bool = False, shared: bool = True) -> tuple[Ranked, ...]:
+                one_per_family: bool = False, shared: bool = True,
+                faster_than: float | None = None) -> tuple[Ranked, ...]:
     """Every catalog model on the request's hardware at the first ladder quant (highest quality first) that grades
-    S or A, else its best-graded one; ranked by rank_score."""
+    S or A, else its best-graded one; ranked by rank_score. faster_than: when none of the top models decodes faster
+    than this, the last place goes to the best-ranked one that does (a smaller, faster choice stays on the list)."""
     ladder = [catalog.quant(n) for n in RANK_LADDER] if req.quant.family == "gguf" else [req.quant]
     columns = [model_column(catalog, req.hw, replace(settings_of(req, q), context=None), shared) for q in ladder]
     runs = np.array([c.supported[j] & (c.status[:, j] != ST_NO_FIT) for c, j in columns])  # (Q, M)
@@ -145,8 +147,13 @@ def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # ty
     if one_per_family:  # three point releases of one family are one choice, not three
         seen: set[str] = set()
         order = [m for m in order if not (catalog.models[m].family in seen or seen.add(catalog.models[m].family))]
+    top = order[:limit]
+    if faster_than is not None and top and not any(decode[m] > faster_than for m in top):
+        faster = next((m for m in order[limit:] if decode[m] > faster_than), None)
+        if faster is not None:
+            top[-1] = faster
     out = []
-    for m in order[:limit]:
+    for m in top:
         cells, j = columns[chosen[m]]
         out.append(Ranked(catalog.models[m], ladder[chosen[m]], cell_evaluation(cells, m, j), round(float(total[m]), 1)))
     return tuple(out)

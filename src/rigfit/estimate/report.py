@@ -188,6 +188,12 @@ def commands(catalog, req: Request, main: Evaluation, shared: bool = True) -> di
     return cmds
 
 
+def alternatives(catalog, req: Request, main: Evaluation, limit: int, shared: bool) -> tuple[Ranked, ...]:  # type: ignore[no-untyped-def]
+    """The best-ranked other models, one per family, with a faster choice always on the list (market.rank_models)."""
+    return rank_models(catalog, req, limit, exclude=req.arch.name, one_per_family=True, shared=shared,
+                       faster_than=main.decode_tps if main.placement.status != NO_FIT else None)
+
+
 def table_quants(catalog, own: Quant | None = None) -> list[Quant]:  # type: ignore[no-untyped-def]
     by_name = {q.name: q for q in catalog.quants}
     return ([own] if own and own.name not in TABLE_QUANTS else []) + [by_name[n] for n in TABLE_QUANTS if n in by_name]
@@ -208,8 +214,7 @@ def build_report(catalog, req: Request, with_market: bool = True, upgrade_limit:
         request=req, main=main, limits=limits, verdict=verdict(main), naive_offload=naive_offload(req, main),
         bottleneck=bottleneck(req, main), quants=qrows, best_quant=best, workloads=wrows,
         upgrades=upgrades(catalog, req, main, upgrade_limit, shared) if with_market else (),
-        alternatives=rank_models(catalog, req, alternatives_limit, exclude=req.arch.name, one_per_family=True,
-                                 shared=shared) if with_market else (),
+        alternatives=alternatives(catalog, req, main, alternatives_limit, shared) if with_market else (),
         commands=commands(catalog, req, main, shared), advice=advice(req, main, best, limits.max_context),
     )
 
