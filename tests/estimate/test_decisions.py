@@ -225,4 +225,58 @@ def test_verdict_function_on_every_status():
     assert verdict(slow) == "runs_too_slow"
     off = replace(ev, placement=replace(ev.placement, strategy="layer_offload", status="offload"))
     assert verdict(off) == "yes_with_offload"
-    assert GIB == 2**30
+
+
+# ---------------------------------------------------------------------------------------------- placement details
+
+
+def test_tight_fit_uses_the_margin_and_costs_five_percent():
+    req = resolve(Query("Llama 3.1 8B", "RTX 4090"))
+    need = build_report(CATALOG, req).main.need
+    full = need.weights + need.kv_cache + need.recurrent_state + need.compute_buffer  # what the device must hold
+    # a card whose usable room (memory - 1 GiB margin - 0.3 GiB runtime) is 0.5 GiB short of that: tight
+    tight_gib = (full + 0.3 * GIB + 1 * GIB - 0.5 * GIB) / GIB
+    tight_hw = replace(req.hw, name="Tight card", memory_gib=tight_gib, aliases=())
+    roomy_hw = replace(tight_hw, name="Roomy card", memory_gib=tight_gib + 1.0)
+    t = build_report(CATALOG, replace(req, hw=tight_hw), with_market=False)
+    r = build_report(CATALOG, replace(req, hw=roomy_hw), with_market=False)
+    assert (t.main.placement.status, r.main.placement.status) == ("tight", "fits")
+    assert "tight" in [a.code for a in t.advice]
+    # same speed; the score is the weighted parts × 0.95 for running without llama.cpp's margin
+    assert t.main.decode_tps == pytest.approx(r.main.decode_tps)
+    mode = req.mode
+    parts = dict(t.main.grade.parts)
+    weighted = sum(mode.weight(k) * v for k, v in parts.items()) / sum(w for _, w in mode.weights)
+    assert t.main.grade.score == pytest.approx(100 * weighted * 0.95, abs=0.06)
+
+
+def test_a_smaller_host_turns_an_offload_into_a_host_ram_no():
+    # Llama 3.3 70B Q4_K_M: 40 GiB of weights, about 18 GiB of them offloaded from a 24 GiB card; 64 GB of host RAM
+    # (60 GiB usable) holds them, 32 GB (28 GiB usable) does too, but Q8_0's ~50 GiB offload does not fit in 28 GiB.
+    big = rep("Llama 3.3 70B", "RTX 4090", quant="Q8_0")
+    small = rep("Llama 3.3 70B", "RTX 4090", quant="Q8_0", host="Desktop DDR4-3200 dual channel 32GB")
+    assert big.main.placement.status == "offload"
+    assert small.main.placement.status == "no_fit" and small.bottleneck.what.code == "host_ram"
+    assert small.main.placement.host_capacity == pytest.approx((32 - 4) * GIB)
+
+
+def test_expert_offload_advice_names_the_layer_count():
+    r = rep("Kimi Linear 48B A3B", "RTX 3090")
+    advice = {a.code: a for a in r.advice}
+    assert advice["expert_offload"]["cpu_moe_layers"] == r.main.placement.cpu_moe_layers == 7
+    assert "--n-cpu-moe 7" in r.commands["llama.cpp"]
+
+
+def test_vllm_is_offered_where_a_vllm_format_fits_and_mlx_on_apple():
+    # Qwen3 8B: FP8 weights (8.2 GB) fit a 32 GB RTX PRO 4500 → a vLLM command beside llama.cpp's
+    assert "vllm" in rep("Qwen3 8B", "RTX PRO 4500 Blackwell").commands
+    assert "mlx" in rep("Llama 3.1 8B", "Apple M4 Max 40-core GPU 128GB").commands
+    assert rep("DeepSeek R1", "RTX 3060 12GB").commands == {}  # nothing to run: no command
+
+
+def test_tensor_parallel_splits_the_bytes_over_the_devices():
+    one = rep("Llama 3.3 70B", "H100 SXM", quant="FP8")
+    two = rep("Llama 3.3 70B", "H100 SXM", quant="FP8", gpus=2)
+    assert two.main.backend == "vLLM" and two.request.tensor_parallel
+    # each device streams half the weights per token: close to twice the speed, less the all-reduces
+    assert 1.5 * one.main.decode_tps < two.main.decode_tps < 2.0 * one.main.decode_tps
