@@ -113,7 +113,7 @@ def evaluation_dict(ev: Evaluation, concurrency: int = 1) -> dict[str, Any]:
         },
         "placement": {
             "strategy": p.strategy,
-            "label": STRATEGY_LABELS[p.strategy],
+            "label": STRATEGY_LABELS["wont_fit" if p.status == "no_fit" else p.strategy],
             "gpu_layers": p.gpu_layers,
             "cpu_moe_layers": p.cpu_moe_layers,
             "offload_percent": r1(p.offload_fraction * 100),
