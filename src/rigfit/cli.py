@@ -319,16 +319,29 @@ def validate(
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
     port: int = typer.Option(8000, "--port", help="Port to listen on"),
+    public: bool = typer.Option(False, "--public", help="Serve the public: no `local`, hub models from the cache "
+                                "only, file-like names are unknown models"),
+    base_url: str = typer.Option("", "--base-url", help="Absolute URL of the site (embed snippets, public mode)"),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (each holds its own caches)"),
+    max_active: int = typer.Option(8, "--max-active", help="Requests computed at once per worker"),
+    max_waiting: int = typer.Option(32, "--max-waiting", help="Requests waiting per worker; past that: 503"),
 ) -> None:
-    """Serve the web site and the JSON API (FastAPI)."""
-    import uvicorn
+    """Serve the web site and the JSON API (FastAPI). Past its limits the server answers 503 at once."""
+    import os
 
-    from rigfit.web.app import create_app
+    import uvicorn
 
     if not 0 < port < 65536:
         fail(f"--port must be between 1 and 65535, got {port}")
-    console.print(f"rigfit web site at http://{host}:{port}/  (API: /api/v1/estimate, docs: /docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    if not 1 <= workers <= 64 or max_active < 1 or max_waiting < 0:
+        fail("--workers must be 1 to 64, --max-active at least 1, --max-waiting at least 0")
+    os.environ.update({"RIGFIT_PUBLIC": "1" if public else "0", "RIGFIT_BASE_URL": base_url,
+                       "RIGFIT_MAX_ACTIVE": str(max_active), "RIGFIT_MAX_WAITING": str(max_waiting)})
+    console.print(f"rigfit web site at http://{host}:{port}/  (API: /api/v1/estimate, docs: /docs)"
+                  + ("  [public]" if public else ""))
+    # SIGTERM: stop accepting, finish what is in flight for at most 5 s, exit
+    uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", timeout_graceful_shutdown=5)
 
 
 @app.command()

@@ -30,9 +30,11 @@ class UserError(ValueError):
 LOCAL_NAMES = frozenset({"local", "this", "this machine", "my machine"})
 
 
-def resolve_hardware(name: str):  # type: ignore[no-untyped-def]
+def resolve_hardware(name: str, allow_local: bool = True):  # type: ignore[no-untyped-def]
     """A catalog name, or "local" / "this": the detected machine (catalog GPU when one matches)."""
     if name.strip().lower() in LOCAL_NAMES:
+        if not allow_local:
+            raise UserError("this server does not check its own machine: name a catalog device instead")
         from rigfit.ingest.detect import detect, detected_hardware
 
         return detected_hardware(detect())
@@ -52,6 +54,7 @@ class Query:
     host: str | None = None
     backend: str | None = None
     offline: bool = False  # hub models from the local cache only
+    allow_local: bool = True  # "local" means this machine (a public server refuses it)
 
 
 def resolve(q: Query, catalog: Catalog | None = None) -> Request:
@@ -65,7 +68,7 @@ def resolve(q: Query, catalog: Catalog | None = None) -> Request:
             arch = model_from_hub(q.model, offline=q.offline)
         else:
             arch = find_model(q.model)
-        hw = resolve_hardware(q.hardware)
+        hw = resolve_hardware(q.hardware, q.allow_local)
     except NotFound as exc:
         raise UserError(str(exc)) from exc
     except ValueError as exc:

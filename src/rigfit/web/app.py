@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query as Param, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -58,8 +59,10 @@ from rigfit.query import (
     settle,
 )
 from rigfit.web import slugs, svg
+from rigfit.web.serving import MAX_NAME_CHARS, Admission, ServeConfig, single_flight
 
 HERE = Path(__file__).parent
+logger = logging.getLogger("rigfit.web")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'")
 POPULAR = [("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell"),
@@ -74,20 +77,26 @@ class PageError(Exception):
 
 
 def web_model(model: str) -> str:
-    """The site never reads files on the server: a model given as a path is refused (the CLI takes those)."""
+    """The site never reads files on the server: a name that looks like a path is an unknown model, answered as
+    any other unknown name (nothing says whether such a file exists)."""
+    if len(model) > MAX_NAME_CHARS:
+        raise UserError(f"a model name is at most {MAX_NAME_CHARS} characters")
     if looks_like_path(model):
-        raise UserError(f"unknown model {model!r}: the web site takes catalog model names, not file paths")
+        raise UserError(str(NotFound("model", model, slugs.model_suggestions(model[-MAX_NAME_CHARS:]))))
     return model
 
 
-@lru_cache(maxsize=512)
+@single_flight
 def cached_report(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
                   gpus: int | None) -> dict[str, Any]:
-    """The API: names as a user typed them, resolved once."""
-    return report_dict(run_query(Query(web_model(model), hardware, quant, context, workload, mode, gpus)))
+    """The API: names as a user typed them, resolved once (a public server: catalog models, the hub's cache)."""
+    public = ServeConfig.from_env().public
+    q = Query(web_model(model), hardware, quant, context, workload, mode, gpus, offline=public,
+              allow_local=not public)
+    return report_dict(run_query(q))
 
 
-@lru_cache(maxsize=512)
+@single_flight
 def pair_report(arch: Architecture, hw: Hardware, quant: str, context: int | None, workload: str, mode: str,
                 gpus: int | None) -> dict[str, Any]:
     """Pages: model and hardware already resolved from the URL; only the settings are read here."""
@@ -99,7 +108,7 @@ def request_for(arch: Architecture, hw: Hardware, quant: str = "Q4_K_M", workloa
     return settle(arch, hw, Query(arch.name, hw.name, quant, None, workload, mode, gpus))
 
 
-@lru_cache(maxsize=256)
+@single_flight
 def context_points(arch: Architecture, hw: Hardware, quant: str, workload: str, mode: str,
                    gpus: int | None) -> list[dict]:
     """Decode at a full context of each size, TTFT for a prompt of that size, and memory (4K..128K, capped at the
@@ -110,7 +119,7 @@ def context_points(arch: Architecture, hw: Hardware, quant: str, workload: str, 
             for p in context_sweep(get_catalog(), req, CHART_CONTEXTS)]
 
 
-@lru_cache(maxsize=256)
+@single_flight
 def model_rows(model: str) -> list[dict[str, Any]]:
     """The model on every catalog device at Q4_K_M, chat: one row of the shared matrix."""
     catalog = get_catalog()
@@ -129,7 +138,7 @@ def model_rows(model: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
-@lru_cache(maxsize=256)
+@single_flight
 def hardware_rows(hardware: str) -> list[dict[str, Any]]:
     """Every catalog model on the device at Q4_K_M, chat: one column of the shared matrix."""
     catalog = get_catalog()
@@ -221,6 +230,19 @@ def warm(templates: Jinja2Templates) -> None:
         catalog_cells(catalog, settings_of(replace(base, workload=w)))
 
 
+def add_security_headers(request: Request, response: Response) -> Response:
+    """CSP and nosniff on every answer, errors included; only the embed card and badge (not their errors) may be
+    framed."""
+    framable = request.url.path.startswith(("/embed/", "/card/")) and response.status_code < 400
+    if framable:
+        response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
+    else:
+        response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def create_app() -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
@@ -233,20 +255,31 @@ def create_app() -> FastAPI:
     # rendered from the same OpenAPI document (served at /openapi.json).
     app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.add_middleware(Admission, config=ServeConfig.from_env())
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    config = ServeConfig.from_env()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        path = request.url.path
-        if path.startswith(("/embed/", "/card/")):
-            response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
+        return add_security_headers(request, await call_next(request))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):  # type: ignore[no-untyped-def]
+        """A bug: logged with its traceback on the server, one line to the visitor, security headers as always."""
+        logger.exception("unhandled error on %s", request.url.path)
+        response: Response
+        if is_api(request):
+            response = JSONResponse({"detail": "internal error"}, status_code=500)
         else:
-            response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
-            response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+            response = templates.TemplateResponse(request, "error.html", {
+                "title": "Something went wrong", "message": "This page failed; the error was logged.",
+                "suggestions": []}, status_code=500)
+        return add_security_headers(request, response)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        return PlainTextResponse("ok")
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, exc: PageError):  # type: ignore[no-untyped-def]
@@ -280,7 +313,7 @@ def create_app() -> FastAPI:
 
     def resolve_pair(pair: str) -> tuple[Architecture, Hardware, str]:
         """The model and hardware of a pair URL, resolved once; the third value is how links name the hardware."""
-        if pair.endswith("-on-local"):  # this machine, detected (the site served locally)
+        if pair.endswith("-on-local") and not config.public:  # this machine, detected (the site served locally)
             arch = slugs.model_for(pair[: -len("-on-local")])
             if arch:
                 return arch, resolve_hardware("local"), "local"
@@ -315,7 +348,7 @@ def create_app() -> FastAPI:
             arch = find_model(model)
         except NotFound as exc:
             arch, miss = None, exc
-        if arch and hardware.strip().lower() in LOCAL_NAMES:  # this machine (the site served locally)
+        if arch and hardware.strip().lower() in LOCAL_NAMES and not config.public:  # this machine (served locally)
             return RedirectResponse(slugs.pair_url(arch.name, "local"), status_code=303)
         try:
             hw = find_hardware(hardware)
@@ -358,7 +391,8 @@ def create_app() -> FastAPI:
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
             "points": points, "chart": svg.context_chart(points),
             "faq": faq(d), "embed_url": f"/embed/{pair_slug}{suffix}",
-            "embed_abs": f"{str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
+            # a public server names itself from its configuration, never from the request's Host header
+            "embed_abs": f"{config.base_url or str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
             "card_url": f"/card/{pair_slug}.svg{suffix}",
             "model_url": f"/models/{slug(model)}",
             "hardware_url": f"/hardware/{slug(d['hardware']['name'])}" if hardware != "local" else "/hardware"})

@@ -1,0 +1,186 @@
+"""Open-loop load on loopback: a mixed, uncached workload against `rigfit serve`, bounded in count and time.
+
+    .venv/bin/python benchmarks/load.py [--rate 200] [--seconds 60] [--workers 2] [--overload 1000]
+
+Requests are sent at a fixed rate whatever the answers (open loop), to distinct pair pages, API estimates, model and
+hardware pages and index pages, all on 127.0.0.1. Reports throughput, p50/p95/p99 latency, status counts and the
+server's peak RSS; with --overload it then offers that rate for 10 s and checks that a probe is still answered
+quickly and that the server recovers at once. Targets: at 200 req/s for 60 s, no errors but deliberate 503s,
+at most 1 % 503s, p99 <= 200 ms; at 1,000 req/s offered, 503s and a probe answered within 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import psutil
+
+RIGFIT = str(Path(sys.executable).parent / "rigfit")
+TIMEOUT_S = 5.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def workload(n: int, seed: int = 7) -> list[str]:
+    """n distinct request paths: 60 % pair pages, 25 % API estimates, 10 % model/hardware pages, 5 % indexes."""
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.web.slugs import pair_url
+
+    c = get_catalog()
+    rng = random.Random(seed)
+    models = [m.name for m in c.models]
+    devices = [h.name for h in c.hardware if h.kind != "cpu"]
+    quants = ("Q4_K_M", "Q8_0", "Q3_K_M", "Q5_K_M", "Q6_K")
+    paths = []
+    for i in range(n):
+        r = rng.random()
+        m, h = rng.choice(models), rng.choice(devices)
+        if r < 0.60:
+            paths.append(f"{pair_url(m, h)}?quant={rng.choice(quants)}&context={rng.choice((4096, 8192, 16384, 32768))}")
+        elif r < 0.85:
+            paths.append(f"/api/v1/estimate?model={quote(m)}&hardware={quote(h)}&quant={rng.choice(quants)}")
+        elif r < 0.95:
+            paths.append(f"/models/{pair_url(m, h).split('/')[2].split('-on-')[0]}" if i % 2 else
+                         f"/hardware/{pair_url(m, h).split('-on-')[1]}")
+        else:
+            paths.append(rng.choice(("/", "/models", "/hardware")))
+    return paths
+
+
+async def offer(base: str, paths: list[str], rate: float, seconds: float) -> tuple[list[float], Counter, float]:
+    """Send len(paths) requests (at most rate × seconds) at a fixed rate; return latencies of answered requests,
+    status counts (0 = no answer in time) and the wall time."""
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, limits=limits) as client:
+        async def one(path: str) -> None:
+            t = time.perf_counter()
+            try:
+                r = await client.get(path)
+                statuses[r.status_code] += 1
+                latencies.append(time.perf_counter() - t)
+            except httpx.HTTPError:
+                statuses[0] += 1
+
+        tasks = []
+        start = time.perf_counter()
+        count = min(len(paths), int(rate * seconds))
+        for i in range(count):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(paths[i])))
+        await asyncio.gather(*tasks)
+        return latencies, statuses, time.perf_counter() - start
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))]
+
+
+def rss_mb(proc: psutil.Process) -> float:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+        return sum(p.memory_info().rss for p in procs) / 2**20
+    except psutil.Error:
+        return float("nan")
+
+
+async def probe(base: str) -> float:
+    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S) as client:
+        t = time.perf_counter()
+        await client.get("/healthz")
+        return time.perf_counter() - t
+
+
+def report(name: str, latencies: list[float], statuses: Counter, wall: float, rss: float) -> None:
+    total = sum(statuses.values())
+    errors = sum(v for k, v in statuses.items() if k not in (200, 503))
+    print(f"{name}: {total} requests in {wall:.1f} s ({total / wall:.0f} req/s offered and answered), "
+          f"statuses {dict(sorted(statuses.items()))}, 503s {100 * statuses[503] / max(total, 1):.2f} %, "
+          f"other errors {errors}; latency p50 {pct(latencies, 50) * 1e3:.0f} ms, p95 {pct(latencies, 95) * 1e3:.0f} ms, "
+          f"p99 {pct(latencies, 99) * 1e3:.0f} ms; server RSS peak {rss:.0f} MiB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--overload", type=float, default=1000)
+    args = ap.parse_args()
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen([RIGFIT, "serve", "--public", "--port", str(port), "--workers", str(args.workers)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        proc = psutil.Process(server.pid)
+        paths = workload(int(args.rate * args.seconds) + 1)
+        peak = [0.0]
+
+        async def run(rate: float, seconds: float, ps: list[str]):  # type: ignore[no-untyped-def]
+            async def watch() -> None:
+                while True:
+                    peak[0] = max(peak[0], rss_mb(proc))
+                    await asyncio.sleep(0.5)
+            w = asyncio.create_task(watch())
+            try:
+                return await offer(base, ps, rate, seconds)
+            finally:
+                w.cancel()
+
+        lat, st, wall = asyncio.run(run(args.rate, args.seconds, paths))
+        report(f"{args.rate:.0f} req/s for {args.seconds:.0f} s", lat, st, wall, peak[0])
+        if args.overload:
+            over = workload(int(args.overload * 10), seed=8)
+
+            async def overload():  # type: ignore[no-untyped-def]
+                task = asyncio.create_task(run(args.overload, 10, over))
+                await asyncio.sleep(5)
+                during = await probe(base)
+                result = await task
+                after = await probe(base)
+                return result, during, after
+
+            (lat, st, wall), during, after = asyncio.run(overload())
+            report(f"{args.overload:.0f} req/s offered for 10 s", lat, st, wall, peak[0])
+            print(f"probe /healthz during overload {during * 1e3:.0f} ms, right after {after * 1e3:.0f} ms")
+    finally:
+        server.terminate()
+        t = time.perf_counter()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        print(f"SIGTERM to exit: {time.perf_counter() - t:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

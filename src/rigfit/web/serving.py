@@ -1,0 +1,133 @@
+"""Serving under load: admission control, input bounds at the edge, single-flight caching, serving settings.
+
+A public server must answer at once when it cannot keep up (503 with Retry-After) rather than queue work for
+minutes, must never compute one page twice at the same moment, and must refuse oversized input before any work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+T = TypeVar("T")
+
+MAX_URL_BYTES = 2048  # path + query; longer URLs are refused with 414 before routing
+MAX_NAME_CHARS = 200  # a model or hardware name longer than this is no name (catalog names are under 80)
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How the server behaves; `rigfit serve` sets it from its options through environment variables, so that
+    every worker process reads the same values."""
+
+    public: bool = False  # refuse `local`, read hub models from the cache only, never read files
+    base_url: str = ""  # absolute URL for embed snippets (public mode; never the request's Host header)
+    max_active: int = 8  # requests computed at once
+    max_waiting: int = 32  # requests waiting for a slot; past that: 503 at once
+    wait_s: float = 1.0  # the longest a request waits for a slot before a 503
+
+    @classmethod
+    def from_env(cls) -> "ServeConfig":
+        env = os.environ
+        return cls(
+            public=env.get("RIGFIT_PUBLIC", "") == "1",
+            base_url=env.get("RIGFIT_BASE_URL", "").rstrip("/"),
+            max_active=int(env.get("RIGFIT_MAX_ACTIVE", cls.max_active)),
+            max_waiting=int(env.get("RIGFIT_MAX_WAITING", cls.max_waiting)),
+            wait_s=float(env.get("RIGFIT_WAIT_S", cls.wait_s)),
+        )
+
+
+def _is_api(path: str) -> bool:
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+def _refuse(scope: Scope, status: int, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    if _is_api(scope.get("path", "")):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    return PlainTextResponse(message, status_code=status, headers=headers)
+
+
+class Admission:
+    """ASGI middleware: at most `max_active` requests run, at most `max_waiting` wait (each no longer than
+    `wait_s`); any other request is answered 503 with Retry-After at once. Static files and the health probe skip
+    the queue, so a saturated server still shows it is alive. A client that left while waiting costs nothing."""
+
+    def __init__(self, app: ASGIApp, config: ServeConfig) -> None:
+        self.app = app
+        self.config = config
+        self._slots: asyncio.Semaphore | None = None
+        self._waiting = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        raw = len(scope.get("raw_path", b"") or path.encode()) + len(scope.get("query_string", b""))
+        if raw > MAX_URL_BYTES:
+            await _refuse(scope, 414, f"URL longer than {MAX_URL_BYTES} bytes")(scope, receive, send)
+            return
+        if path.startswith("/static/") or path == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.config.max_active)
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot: taken at once, without yielding to the loop
+        elif self._waiting >= self.config.max_waiting:
+            await self._busy(scope, receive, send)
+            return
+        else:
+            self._waiting += 1
+            try:
+                await asyncio.wait_for(self._slots.acquire(), timeout=self.config.wait_s)
+            except asyncio.TimeoutError:
+                await self._busy(scope, receive, send)
+                return
+            finally:
+                self._waiting -= 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._slots.release()
+
+    async def _busy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _refuse(scope, 503, "the server is busy; try again in a second",
+                      {"Retry-After": "1"})(scope, receive, send)
+
+
+def single_flight(fn: Callable[..., T]) -> Callable[..., T]:
+    """Memoize `fn` (arguments must be hashable) so that concurrent calls with the same arguments compute once:
+    the first caller computes, the others wait for its result. Errors are not cached."""
+    results: dict[Any, T] = {}
+    locks: dict[Any, threading.Lock] = {}
+    guard = threading.Lock()
+    limit = 4096
+
+    @wraps(fn)
+    def wrapper(*args: Any) -> T:
+        if args in results:
+            return results[args]
+        with guard:
+            lock = locks.setdefault(args, threading.Lock())
+        with lock:
+            if args in results:
+                return results[args]
+            value = fn(*args)
+            if len(results) >= limit:
+                results.pop(next(iter(results)))
+            results[args] = value
+        with guard:
+            locks.pop(args, None)
+        return value
+
+    wrapper.cache_clear = results.clear  # type: ignore[attr-defined]
+    return wrapper

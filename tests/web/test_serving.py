@@ -1,0 +1,156 @@
+"""Serving under load and in public: admission control, bounds at the edge, one error path, public mode."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from rigfit.web.serving import MAX_URL_BYTES, Admission, ServeConfig, single_flight
+
+
+def slow_app(config: ServeConfig) -> Admission:
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> dict:
+        await asyncio.sleep(0.3)
+        return {"ok": True}
+
+    @app.get("/api/slow")
+    async def api_slow() -> dict:
+        await asyncio.sleep(0.3)
+        return {"ok": True}
+
+    return Admission(app, config)
+
+
+def fire(app, paths: list[str]) -> list[httpx.Response]:  # type: ignore[no-untyped-def]
+    """Send the requests at once to the app served by uvicorn on a loopback port (real concurrency)."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+
+    async def go() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            return list(await asyncio.gather(*(client.get(p) for p in paths)))
+
+    try:
+        return asyncio.run(go())
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_past_the_queue_the_server_answers_503_at_once():
+    app = slow_app(ServeConfig(max_active=1, max_waiting=1, wait_s=5))
+    t = time.perf_counter()
+    answers = (fire(app, ["/slow", "/slow", "/api/slow"]))
+    codes = sorted(r.status_code for r in answers)
+    # one runs, one waits for it, the third finds the queue full
+    assert codes == [200, 200, 503]
+    busy = next(r for r in answers if r.status_code == 503)
+    assert busy.headers["Retry-After"] == "1" and busy.json()["detail"].startswith("the server is busy")
+    assert time.perf_counter() - t < 1.5  # the 503 did not wait behind the others
+
+
+def test_a_request_that_waits_too_long_gets_503():
+    app = slow_app(ServeConfig(max_active=1, max_waiting=10, wait_s=0.05))
+    codes = sorted(r.status_code for r in (fire(app, ["/slow", "/slow"])))
+    assert codes == [200, 503]
+
+
+def test_overlong_urls_are_refused_before_any_work():
+    app = slow_app(ServeConfig())
+    (r,) = (fire(app, ["/slow?x=" + "a" * MAX_URL_BYTES]))
+    assert r.status_code == 414
+
+
+def test_single_flight_computes_once_for_concurrent_callers():
+    calls = []
+
+    @single_flight
+    def work(x: int) -> int:
+        calls.append(x)
+        time.sleep(0.2)
+        return x * 2
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(work(21))) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results == [42] * 8 and calls == [21]
+
+
+@pytest.fixture
+def public_client(monkeypatch):
+    monkeypatch.setenv("RIGFIT_PUBLIC", "1")
+    monkeypatch.setenv("RIGFIT_BASE_URL", "https://rigfit.example")
+    from rigfit.web.app import cached_report, create_app
+
+    cached_report.cache_clear()
+    yield TestClient(create_app())
+    cached_report.cache_clear()
+
+
+def test_public_server_never_checks_its_own_machine(public_client):
+    r = public_client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": "local"})
+    assert r.status_code == 422 and "does not check its own machine" in r.json()["detail"]
+    assert public_client.get("/can-run/llama-3-1-8b-on-local").status_code == 404
+
+
+def test_public_server_embed_snippet_uses_its_configured_address(public_client):
+    html = public_client.get("/can-run/llama-3-1-8b-on-rtx-4090", headers={"Host": "evil.example"}).text
+    assert "https://rigfit.example/embed/llama-3-1-8b-on-rtx-4090" in html
+    assert "evil.example" not in html
+
+
+def test_long_and_file_like_model_names_are_unknown_models_not_500s():
+    from rigfit.web.app import create_app
+
+    client = TestClient(create_app())
+    long = client.get("/api/v1/estimate", params={"model": "x" * 300, "hardware": "RTX 3090"})
+    assert long.status_code == 422 and "at most 200 characters" in long.json()["detail"]
+    path = client.get("/api/v1/estimate", params={"model": "../../etc/shadow", "hardware": "RTX 3090"})
+    assert path.status_code == 422 and path.json()["detail"].startswith("unknown model '../../etc/shadow'")
+
+
+def test_a_bug_is_a_500_with_the_security_headers_and_no_traceback():
+    from rigfit.web.app import create_app
+
+    app = create_app()
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("secret detail")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    r = client.get("/api/v1/boom")
+    assert r.status_code == 500 and r.json() == {"detail": "internal error"}
+    assert "Content-Security-Policy" in r.headers and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "secret" not in r.text
+
+
+def test_error_pages_under_embed_cannot_be_framed():
+    from rigfit.web.app import create_app
+
+    r = TestClient(create_app()).get("/embed/nothing-on-nowhere")
+    assert r.status_code == 404 and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
