@@ -10,6 +10,8 @@ tests/estimate/test_matrix.py holds the two paths equal over the whole catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -563,32 +565,64 @@ def cell_evaluation(cells: Cells, i: int, j: int) -> Evaluation:
 
 # ---------------------------------------------------------------------------------------------- lookups
 # Pages ask for one pair, one model across the hardware, or one device across the models. A server (shared=True)
-# reads those at a workload's own context from whole-catalog matrices, computed once per setting and shared by
-# every page; a one-off (the CLI: shared=False) and anything else (a chosen context, a model from a file, a device
-# group) is computed over just the rows and columns asked.
+# reads those from whole-catalog matrices where one is already kept for the setting (the start-up computes the
+# default ones; `rigfit matrix` and /api/v1/matrix compute others); anything else (another setting, a model from a
+# file, a device group, a one-off such as the CLI) is computed over just the rows and columns asked, so a page never
+# pays for, nor keeps, a whole matrix it did not need.
 
 
-@lru_cache(maxsize=256)
+class _SharedCells:
+    """Whole-catalog matrices by setting, least recently used dropped past `limit` (each holds ~25 arrays of
+    models × hardware float64: a few MB)."""
+
+    def __init__(self, limit: int = 48) -> None:
+        self.limit = limit
+        self.items: OrderedDict[tuple[int, Settings], Cells] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def peek(self, catalog: "Catalog", settings: Settings) -> Cells | None:
+        with self.lock:
+            cells = self.items.get((id(catalog), settings))
+            if cells is not None:
+                self.items.move_to_end((id(catalog), settings))
+            return cells
+
+    def put(self, catalog: "Catalog", settings: Settings, cells: Cells) -> None:
+        with self.lock:
+            self.items[(id(catalog), settings)] = cells
+            while len(self.items) > self.limit:
+                self.items.popitem(last=False)
+
+
+SHARED = _SharedCells()
+
+
 def catalog_cells(catalog: "Catalog", settings: Settings) -> Cells:
-    return compute(model_table(catalog.models), hardware_table(catalog.hardware), settings,
-                   catalog.family_vendors[settings.quant.family])
+    """Every catalog model on every catalog device under one setting, computed once and kept (SHARED)."""
+    cells = SHARED.peek(catalog, settings)
+    if cells is None:
+        cells = compute(model_table(catalog.models), hardware_table(catalog.hardware), settings,
+                        catalog.family_vendors[settings.quant.family])
+        SHARED.put(catalog, settings, cells)
+    return cells
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def subset_cells(catalog: "Catalog", models: tuple[Architecture, ...], hardware: tuple[Hardware, ...],
                  settings: Settings) -> Cells:
     return compute(model_table(models), hardware_table(hardware), settings, catalog.family_vendors[settings.quant.family])
 
 
-def _shared(settings: Settings) -> bool:
-    return settings.context is None and settings.backend is None
+def _kept(catalog: "Catalog", settings: Settings, shared: bool) -> Cells | None:
+    return SHARED.peek(catalog, settings) if shared else None
 
 
 def pair_cell(catalog: "Catalog", arch: Architecture, hw: Hardware, settings: Settings,
               shared: bool = True) -> tuple[Cells, int, int]:
     i, j = catalog.model_row(arch), catalog.hardware_col(hw)
-    if shared and i is not None and j is not None and _shared(settings):
-        return catalog_cells(catalog, settings), i, j
+    kept = _kept(catalog, settings, shared) if i is not None and j is not None else None
+    if kept is not None:
+        return kept, i, j  # type: ignore[return-value]
     return subset_cells(catalog, (arch,), (hw,), settings), 0, 0
 
 
@@ -596,21 +630,23 @@ def hardware_row(catalog: "Catalog", arch: Architecture, settings: Settings,
                  shared: bool = True) -> tuple[Cells, int]:
     """One model on every catalog device."""
     i = catalog.model_row(arch)
-    if shared and i is not None and _shared(settings):
-        return catalog_cells(catalog, settings), i
+    kept = _kept(catalog, settings, shared) if i is not None else None
+    if kept is not None:
+        return kept, i  # type: ignore[return-value]
     return subset_cells(catalog, (arch,), catalog.hardware, settings), 0
 
 
 def model_column(catalog: "Catalog", hw: Hardware, settings: Settings, shared: bool = True) -> tuple[Cells, int]:
     """Every catalog model on one device."""
     j = catalog.hardware_col(hw)
-    if shared and j is not None and _shared(settings):
-        return catalog_cells(catalog, settings), j
+    kept = _kept(catalog, settings, shared) if j is not None else None
+    if kept is not None:
+        return kept, j  # type: ignore[return-value]
     return subset_cells(catalog, catalog.models, (hw,), settings), 0
 
 
 def hardware_cells(catalog: "Catalog", hardware: tuple[Hardware, ...], settings: Settings) -> Cells:
     """Every catalog model on the given devices (the whole catalog's shared matrix when they are all of it)."""
-    if hardware == catalog.hardware and _shared(settings):
+    if hardware == catalog.hardware:
         return catalog_cells(catalog, settings)
     return subset_cells(catalog, catalog.models, hardware, settings)

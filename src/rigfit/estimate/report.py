@@ -13,7 +13,7 @@ from rigfit.estimate.evaluate import Evaluation, Request, effective_context, wor
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
 from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, settings_of, upgrades
-from rigfit.estimate.matrix import Cells, RowTokens, cell_evaluation, compute, pair_cell
+from rigfit.estimate.matrix import Cells, RowTokens, catalog_cells, cell_evaluation, compute, pair_cell
 from rigfit.estimate.memory import KV_PAD
 from rigfit.estimate.speed import decode_tokens_per_s
 from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
@@ -217,6 +217,17 @@ def build_report(catalog, req: Request, with_market: bool = True, upgrade_limit:
         alternatives=alternatives(catalog, req, main, alternatives_limit, shared) if with_market else (),
         commands=commands(catalog, req, main, shared), advice=advice(req, main, best, limits.max_context),
     )
+
+
+def warm_shared(catalog, base: Request) -> int:  # type: ignore[no-untyped-def]
+    """Compute the whole-catalog matrices that default pages read (every table quant and the alternatives' ladder at
+    the base workload, every workload at the base quant), so a server's first visitors pay what later ones do."""
+    settings = {settings_of(replace(base, quant=q)) for q in table_quants(catalog)}
+    settings |= {replace(settings_of(base, catalog.quant(n)), context=None) for n in RANK_LADDER}
+    settings |= {settings_of(replace(base, workload=w, context=None)) for w in catalog.workloads}
+    for s in settings:
+        catalog_cells(catalog, s)
+    return len(settings)
 
 
 # ---------------------------------------------------------------------------------------------- context sweep

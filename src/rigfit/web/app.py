@@ -38,12 +38,11 @@ from rigfit.estimate.matrix import (
     LETTERS,
     ST_NO_FIT,
     STATUSES,
-    catalog_cells,
     hardware_cells,
     hardware_row,
     model_column,
 )
-from rigfit.estimate.report import RANK_LADDER, context_sweep, table_quants
+from rigfit.estimate.report import context_sweep, warm_shared
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.output import MATRIX_COLUMNS, matrix_rows
@@ -217,17 +216,14 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
 
 def warm(templates: Jinja2Templates) -> None:
     """At start-up, before the first visitor: load the catalog, compile the templates and compute the shared
-    matrices that default pages read (every table quant at the chat workload, every workload at Q4_K_M, the
-    alternatives' quant ladder), so first visits cost what later ones do."""
+    matrices that default pages read, so first visits cost what later ones do."""
     catalog = get_catalog()
     for name in templates.env.list_templates():
         templates.env.get_template(name)
-    base = request_for(catalog.models[0], catalog.hardware[0])
-    quants = [q for q in table_quants(catalog)] + [catalog.quant(n) for n in RANK_LADDER]
-    for q in quants:
-        catalog_cells(catalog, settings_of(replace(base, quant=q)))
-    for w in catalog.workloads:
-        catalog_cells(catalog, settings_of(replace(base, workload=w)))
+    warm_shared(catalog, request_for(catalog.models[0], catalog.hardware[0]))
+    arch, hw = catalog.models[0], catalog.hardware[0]  # one page's whole path, so nothing is first for a visitor
+    faq(pair_report(arch, hw, "Q4_K_M", None, "chat", "balanced", None))
+    svg.context_chart(context_points(arch, hw, "Q4_K_M", "chat", "balanced", None))
 
 
 def add_security_headers(request: Request, response: Response) -> Response:
