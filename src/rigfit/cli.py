@@ -323,8 +323,8 @@ def serve(
                                 "only, file-like names are unknown models"),
     base_url: str = typer.Option("", "--base-url", help="Absolute URL of the site (embed snippets, public mode)"),
     workers: int = typer.Option(1, "--workers", help="Worker processes (each holds its own caches)"),
-    max_active: int = typer.Option(8, "--max-active", help="Requests computed at once per worker"),
-    max_waiting: int = typer.Option(32, "--max-waiting", help="Requests waiting per worker; past that: 503"),
+    max_active: int = typer.Option(4, "--max-active", help="Requests computed at once per worker"),
+    max_waiting: int = typer.Option(16, "--max-waiting", help="Requests waiting per worker; past that: 503"),
 ) -> None:
     """Serve the web site and the JSON API (FastAPI). Past its limits the server answers 503 at once."""
     import os
@@ -339,9 +339,12 @@ def serve(
                        "RIGFIT_MAX_ACTIVE": str(max_active), "RIGFIT_MAX_WAITING": str(max_waiting)})
     console.print(f"rigfit web site at http://{host}:{port}/  (API: /api/v1/estimate, docs: /docs)"
                   + ("  [public]" if public else ""))
-    # SIGTERM: stop accepting, finish what is in flight for at most 5 s, exit
+    # Past max_active + max_waiting connections at once uvicorn itself answers 503 (nothing queues without bound);
+    # a short accept backlog keeps the kernel from queueing thousands more. SIGTERM: stop accepting, finish what
+    # is in flight for at most 5 s, exit.
     uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", timeout_graceful_shutdown=5)
+                log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=max_active + max_waiting,
+                backlog=128)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -107,11 +108,16 @@ def quality_points(total_params_b: float, active_params_b: float, quality_rank: 
     return 100 * min(1.0, max(0.0, math.log10(size) / 2)) * quality_rank
 
 
-def rank_score(arch: Architecture, quant: Quant, ev: Evaluation) -> float:
+@lru_cache(maxsize=64)
+def _quality_column(catalog, quant: Quant) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """quality_points of every catalog model at one quant."""
+    return np.array([quality_points(a.params_b, a.active_params / 1e9, quant.quality_rank) for a in catalog.models])
+
+
+def rank_score(grade_score: np.ndarray, quality: np.ndarray, decode_tps: np.ndarray) -> np.ndarray:
     """0.4 × grade score + 0.45 × quality points + 0.15 × speed points (2 × decode tok/s, at most 100): a small
     model that runs fast and a large one that runs acceptably both rank; past 50 tok/s speed stops mattering."""
-    return (0.4 * ev.grade.score + 0.45 * quality_points(arch.params_b, arch.active_params / 1e9, quant.quality_rank)
-            + 0.15 * min(100.0, 2 * ev.decode_tps))
+    return 0.4 * grade_score + 0.45 * quality + 0.15 * np.minimum(100.0, 2 * decode_tps)
 
 
 @dataclass(frozen=True)
@@ -139,9 +145,8 @@ def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # ty
     m_idx = np.arange(len(catalog.models))
     decode = np.array([c.decode_tps[:, j] for c, j in columns])[chosen, m_idx]
     grade_score = scores[chosen, m_idx]
-    quality = np.array([quality_points(a.params_b, a.active_params / 1e9, ladder[q].quality_rank)
-                        for a, q in zip(catalog.models, chosen)])
-    total = 0.4 * grade_score + 0.45 * quality + 0.15 * np.minimum(100.0, 2 * decode)
+    quality = np.stack([_quality_column(catalog, q) for q in ladder])[chosen, m_idx]
+    total = rank_score(grade_score, quality, decode)
     eligible = runs.any(axis=0) & np.array([a.name != exclude for a in catalog.models])
     order = [m for m in np.argsort(-np.where(eligible, total, -np.inf), kind="stable") if eligible[m]]
     if one_per_family:  # three point releases of one family are one choice, not three

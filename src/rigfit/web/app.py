@@ -452,7 +452,8 @@ def create_app() -> FastAPI:
                      workload: str = "chat", mode: str = "balanced", gpus: int | None = None) -> Any:
         """Exactly `report_dict(run_query(Query(...)))`: the object `rigfit check --json` prints."""
         try:
-            return cached_report(model, hardware, quant, context, workload, mode, gpus)
+            # a ready JSON answer: FastAPI's generic encoder would walk the whole report again
+            return JSONResponse(cached_report(model, hardware, quant, context, workload, mode, gpus))
         except UserError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
 

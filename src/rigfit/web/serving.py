@@ -29,8 +29,8 @@ class ServeConfig:
 
     public: bool = False  # refuse `local`, read hub models from the cache only, never read files
     base_url: str = ""  # absolute URL for embed snippets (public mode; never the request's Host header)
-    max_active: int = 8  # requests computed at once
-    max_waiting: int = 32  # requests waiting for a slot; past that: 503 at once
+    max_active: int = 4  # requests computed at once (one core per worker: more only adds latency)
+    max_waiting: int = 16  # requests waiting for a slot; past that: 503 at once
     wait_s: float = 1.0  # the longest a request waits for a slot before a 503
 
     @classmethod
