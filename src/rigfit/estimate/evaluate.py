@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Callable
 
 from rigfit.estimate.fit import CPU_ONLY, FITS, FULL_GPU, NO_FIT, OFFLOAD, TIGHT, MemoryNeed, Placement, memory_need, place
 from rigfit.estimate.grade import Grade, grade
@@ -99,12 +100,21 @@ def _safe_context(arch: Architecture, hw: Hardware, quant: Quant, kv_type: str, 
         p = place(arch, hw, Scenario(quant=quant, context=ctx, kv_type=kv_type, concurrency=concurrency, host=host))
         return p.status == FITS and p.strategy in (FULL_GPU, CPU_ONLY)
 
-    top = max(KV_PAD, arch.max_context)
+    return largest_context(arch.max_context, ok)
+
+
+def largest_context(max_context: int, ok: Callable[[int], bool], start: int = 0) -> int:
+    """The model's maximum when ok(max) holds, else the largest multiple of 256 in [start, max) where ok holds
+    (0 when none), by bisection: ok must hold up to some context and fail past it (memory grows with context).
+    `start`: a context already known to pass."""
+    top = max(KV_PAD, max_context)
     if ok(top):
-        return arch.max_context
-    if not ok(KV_PAD):
-        return 0
-    lo, hi = 1, top // KV_PAD  # in units of 256 tokens: ok(lo) holds, ok(hi) fails
+        return max_context
+    lo, hi = start // KV_PAD, top // KV_PAD  # in units of 256 tokens: ok(lo) holds (or lo = 0), ok(hi) fails
+    if lo == 0:
+        if not ok(KV_PAD):
+            return 0
+        lo = 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid * KV_PAD):

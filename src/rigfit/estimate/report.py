@@ -9,12 +9,11 @@ from functools import lru_cache
 import numpy as np
 
 from rigfit.estimate.commands import run_commands, vllm_command
-from rigfit.estimate.evaluate import Evaluation, Request, effective_context, workload_tokens
+from rigfit.estimate.evaluate import Evaluation, Request, effective_context, largest_context, workload_tokens
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
 from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, settings_of, upgrades
 from rigfit.estimate.matrix import Cells, RowTokens, catalog_cells, cell_evaluation, compute, pair_cell
-from rigfit.estimate.memory import KV_PAD
 from rigfit.estimate.speed import decode_tokens_per_s
 from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
 from rigfit.model.architecture import Architecture
@@ -148,19 +147,7 @@ def _max_running_context(arch: Architecture, hw: Hardware, quant: Quant, kv_type
         s = Scenario(quant=quant, context=ctx, kv_type=kv_type, concurrency=concurrency, host=host)
         return place(arch, hw, s).status != NO_FIT
 
-    if runs(arch.max_context):
-        return arch.max_context
-    lo, hi = start // KV_PAD, arch.max_context // KV_PAD  # runs(lo) holds (or lo = 0), runs(hi·256) fails
-    if lo == 0 and not runs(KV_PAD):
-        return 0
-    lo = max(lo, 1)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if runs(mid * KV_PAD):
-            lo = mid
-        else:
-            hi = mid
-    return lo * KV_PAD
+    return largest_context(arch.max_context, runs, start)
 
 
 def naive_offload(req: Request, main: Evaluation) -> Evaluation | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rigfit.model.hashing import cached_hash
+
 # One character per decoder layer; see docs/catalog-schema.md.
 FULL, SLIDING, CHUNKED, MLA_LAYER, LINEAR, SSM_LAYER, HYBRID, NO_MIXER = "FSCMLRHN"
 MIXER_KINDS = frozenset("FSCMLRHN")
@@ -82,13 +84,7 @@ class Architecture:
     # Exact tensor bytes of a GGUF file: (embedding, output, per-layer dense, per-layer routed experts)
     exact_weights: tuple[float, float, tuple[float, ...], tuple[float, ...]] | None = None
 
-    def __hash__(self) -> int:
-        # caches (lru_cache) hash these values on every call: compute the hash of all fields once
-        cached = self.__dict__.get("_hash")
-        if cached is None:
-            cached = hash(tuple(getattr(self, f) for f in self.__dataclass_fields__))
-            object.__setattr__(self, "_hash", cached)
-        return cached
+    __hash__ = cached_hash
 
     def __post_init__(self) -> None:
         if len(self.mixers) != self.num_layers:

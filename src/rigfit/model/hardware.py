@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from rigfit.model.hashing import cached_hash
+
 GIB = 1024**3
 
 
@@ -33,13 +35,7 @@ class Hardware:
     notes: str = ""
     count: int = 1  # identical devices used together
 
-    def __hash__(self) -> int:
-        # caches (lru_cache) hash these values on every call: compute the hash of all fields once
-        cached = self.__dict__.get("_hash")
-        if cached is None:
-            cached = hash(tuple(getattr(self, f) for f in self.__dataclass_fields__))
-            object.__setattr__(self, "_hash", cached)
-        return cached
+    __hash__ = cached_hash
 
     def __post_init__(self) -> None:
         if self.memory_gib <= 0 or self.bandwidth_gbs <= 0:
