@@ -344,7 +344,7 @@ def serve(
     # is in flight for at most 5 s, exit.
     uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=max_active + max_waiting,
-                backlog=128)
+                backlog=64)
 
 
 @app.command()

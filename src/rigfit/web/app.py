@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import sys
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -240,6 +241,9 @@ def add_security_headers(request: Request, response: Response) -> Response:
 
 
 def create_app() -> FastAPI:
+    # Pages are computed in worker threads holding the GIL; a short switch interval lets the event loop take it
+    # back often, so accepting, refusing (503) and probes stay quick while pages compute.
+    sys.setswitchinterval(0.0005)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     @asynccontextmanager
