@@ -107,7 +107,9 @@ def test_simulated_chat_types_at_the_predicted_speed_after_the_predicted_wait(se
     sp = json.load(urllib.request.urlopen(url))["speed"]
     ctx = browser.new_context()
     pg = ctx.new_page()
-    pg.clock.install()  # fake timers: advance time instead of waiting for it
+    # fake timers, paused: time moves only with run_for, however long the page takes to load on a busy machine
+    pg.clock.install(time=0)
+    pg.clock.pause_at(1000)
     pg.goto(f"{server}/can-run/llama-3-1-8b-on-rtx-4090")
     cold = pg.locator(".answer-text[data-kind='cold']")
     warm = pg.locator(".answer-text[data-kind='warm']")
