@@ -181,6 +181,10 @@ def render_check(d: dict[str, Any]) -> None:
         console.print("  No command: this setup cannot run the model (see the upgrade options and quantizations above).")
     for runtime, cmd in d["commands"].items():
         console.print(f"[dim]{runtime:>9}[/]  {cmd}", highlight=False, soft_wrap=True)
+    if d["commands"]:
+        labels = {"gguf": "GGUF file", "checkpoint": "checkpoint"}
+        for kind, url in d["sources"].items():
+            console.print(f"[dim]{labels.get(kind, kind):>9}[/]  {url}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -261,6 +261,7 @@ def report_dict(rep: Report) -> dict[str, Any]:
         "upgrades": [upgrade_dict(u, req.hw) for u in rep.upgrades],
         "alternatives": [alternative_dict(a) for a in rep.alternatives],
         "commands": rep.commands,
+        "sources": rep.sources,
     }
     if rep.naive_offload is not None:
         n = rep.naive_offload

@@ -35,3 +35,15 @@ def test_multi_gpu_split_and_vllm_tensor_parallel():
     assert "--tensor-parallel-size 2" in cmds["vllm"] and "--max-model-len 8192" in cmds["vllm"]
     s2 = Scenario(quant=find_quant("Q4_K_M"), context=8192, host=host_ram())
     assert "--tensor-split 1,1" in run_commands(arch, hw, s2.quant, 8192, "f16", place(arch, hw, s2))["llama.cpp"]
+
+
+def test_commands_say_where_the_files_come_from():
+    from rigfit.catalog import find_model, find_quant
+    from rigfit.estimate.commands import model_sources
+
+    arch = find_model("Llama 3.1 8B")
+    src = model_sources(arch, find_quant("Q4_K_M"))
+    # no verified GGUF repository in the catalog: a hub search for GGUF files of the model, and its own checkpoint
+    assert src["gguf"] == "https://huggingface.co/models?library=gguf&search=Llama-3.1-8B"
+    assert src["checkpoint"] == f"https://huggingface.co/{arch.hf_repo}"
+    assert "gguf" not in model_sources(arch, find_quant("FP8"))

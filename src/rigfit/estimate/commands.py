@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote_plus
 
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FULL_GPU, LAYER_OFFLOAD, Placement
 from rigfit.model.architecture import Architecture
@@ -83,3 +84,19 @@ def run_commands(arch: Architecture, hw: Hardware, quant: Quant, context: int, k
     if hw.vendor == "apple" and arch.hf_repo and quant.family in ("mlx", "gguf"):
         cmds["mlx"] = mlx_command(arch, quant, context)
     return cmds
+
+
+HF = "https://huggingface.co"
+
+
+def model_sources(arch: Architecture, quant: Quant) -> dict[str, str]:
+    """Where the files the commands need come from: the catalog's verified repository where it names one; a
+    search on the Hugging Face hub (GGUF files of this model at this quant) where it does not. vLLM and MLX read the
+    model's own checkpoint (vLLM quantizes to FP8 at load, mlx_lm.convert quantizes it)."""
+    out: dict[str, str] = {}
+    if quant.family == "gguf":
+        out["gguf"] = (f"{HF}/{arch.gguf_repo}" if arch.gguf_repo else
+                       f"{HF}/models?library=gguf&search={quote_plus(arch.hf_repo.split('/')[-1] or arch.name)}")
+    if arch.hf_repo:
+        out["checkpoint"] = f"{HF}/{arch.hf_repo}"
+    return out

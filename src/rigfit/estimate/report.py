@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rigfit.estimate.commands import run_commands, vllm_command
+from rigfit.estimate.commands import model_sources, run_commands, vllm_command
 from rigfit.estimate.evaluate import Evaluation, Request, effective_context, largest_context, workload_tokens
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
@@ -67,6 +67,7 @@ class Report:
     upgrades: tuple[Upgrade, ...]
     alternatives: tuple[Ranked, ...]
     commands: dict[str, str]
+    sources: dict[str, str]  # where the commands' files come from (estimate.commands.model_sources)
     advice: tuple[Note, ...]
 
 
@@ -202,7 +203,8 @@ def build_report(catalog, req: Request, with_market: bool = True, upgrade_limit:
         bottleneck=bottleneck(req, main), quants=qrows, best_quant=best, workloads=wrows,
         upgrades=upgrades(catalog, req, main, upgrade_limit, shared) if with_market else (),
         alternatives=alternatives(catalog, req, main, alternatives_limit, shared) if with_market else (),
-        commands=commands(catalog, req, main, shared), advice=advice(req, main, best, limits.max_context),
+        commands=commands(catalog, req, main, shared), sources=model_sources(req.arch, req.quant),
+        advice=advice(req, main, best, limits.max_context),
     )
 
 
