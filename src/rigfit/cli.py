@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import sys
 from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+try:  # Typer >= 0.26 vendors Click as typer._click; older releases use Click itself
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exc  # type: ignore[no-redef]
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -17,16 +26,60 @@ from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.estimate.matrix import STATUSES as STATUS_NAMES
 from rigfit.query import Query, UserError, run_query
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Will this LLM run on this hardware, and how well?")
 console = Console()
 err = Console(stderr=True)
+
+# What reaches the user when a command fails for a reason that is not their input (a bug): one line, exit 1, and
+# the traceback only when RIGFIT_DEBUG is set.
+INTERNAL_ERROR_EXIT = 1
+
+
+def error_line(message: str) -> None:
+    """One `error: ...` line on stderr. User text is never Rich markup: "[/x]" is printed as typed."""
+    first = " ".join(str(message).split())  # newlines and tabs in user text must not make a second line
+    err.print(Text.assemble(("error:", "bold red"), " ", first), highlight=False, soft_wrap=True)
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (missing argument, unknown option, bad value) as one line instead of Click/Rich's boxed block."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                                **extra)
+        except click_exc.NoArgsIsHelpError as exc:  # bare `rigfit`: the help text is the answer
+            if exc.format_message():  # Rich help is printed while the error is built; plain help is its message
+                sys.stdout.write(exc.format_message() + "\n")
+            code = exc.exit_code
+        except click_exc.ClickException as exc:
+            where = exc.ctx.command_path if getattr(exc, "ctx", None) else "rigfit"  # type: ignore[union-attr]
+            error_line(f"{exc.format_message()} (see `{where} --help`)")
+            code = exc.exit_code
+        except typer.Abort:
+            code = 130
+        except CatalogError as exc:
+            error_line(f"catalog data: {exc}")
+            code = 1
+        except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, the traceback on request
+            if os.environ.get("RIGFIT_DEBUG"):
+                raise
+            error_line(f"internal error ({type(exc).__name__}); rerun with RIGFIT_DEBUG=1 for the traceback")
+            code = INTERNAL_ERROR_EXIT
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors,
+                  help="Will this LLM run on this hardware, and how well?")
 
 GRADE_STYLE = {"S": "bold magenta", "A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "F": "bold red"}
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    error_line(message)
     raise typer.Exit(code)
 
 
@@ -115,7 +168,8 @@ def render_check(d: dict[str, Any]) -> None:
     )
     console.print(key)
     for kind, m in d.get("measured", {}).items():
-        console.print(f"[green]Measured[/] {kind}: {m['tok_s']:,.1f} tok/s ({m['test']}, {m['source']})", highlight=False)
+        console.print(f"[green]Measured[/] {escape(kind)}: {m['tok_s']:,.1f} tok/s ({escape(str(m['test']))}, "
+                      f"{escape(str(m['source']))})", highlight=False)
 
     parts = [("Weights", mem["weights_gib"], "cyan"), ("KV cache", mem["kv_cache_gib"], "magenta"),
              ("State", mem["recurrent_state_gib"], "blue"), ("Compute", mem["compute_buffer_gib"], "yellow"),
@@ -134,10 +188,11 @@ def render_check(d: dict[str, Any]) -> None:
                       f"offload (-ngl {n['gpu_layers']}, {n['offload_percent']:.0f}% of weights on CPU).")
 
     b = d["bottleneck"]
-    console.print(f"\n[bold]What limits this setup:[/] {b['title']}. {b['detail']}")
-    console.print(f"[bold]Best improvement:[/] {b['fix']['title']}. {b['fix']['detail']}")
+    # Texts below can quote the model's name, which a config.json or a file name sets: never read them as markup.
+    console.print(f"\n[bold]What limits this setup:[/] {escape(b['title'])}. {escape(b['detail'])}")
+    console.print(f"[bold]Best improvement:[/] {escape(b['fix']['title'])}. {escape(b['fix']['detail'])}")
     for a in d["advice"]:
-        console.print(f"  • {a}")
+        console.print(f"  • {escape(a)}")
 
     wt = Table(title="Performance by workload", title_justify="left")
     for c in ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context", "On device"):
@@ -147,20 +202,20 @@ def render_check(d: dict[str, Any]) -> None:
                    ctx_label(w["context"]), ctx_label(w["safe_context"]))
     console.print(wt)
 
-    qt = Table(title=f"Quantizations on {h['display_name']}", title_justify="left")
+    qt = Table(title=f"Quantizations on {escape(h['display_name'])}", title_justify="left")
     for c in ("Quant", "Bits", "Weights GiB", "Total GiB", "Quality", "Fit", "Grade", "Decode tok/s", "On device"):
         qt.add_column(c, justify="left" if c in ("Quant", "Quality", "Fit") else "right")
     for q in d["quants"]:
-        name = q["name"] + (" ★ best" if q["best"] else "")
+        name = escape(q["name"]) + (" ★ best" if q["best"] else "")
         qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['weights_gib']:.1f}", f"{q['total_gib']:.1f}", q["quality"],
                    q["fit_label"], grade_text(q["grade"], q["score"]), tps(q["decode_tps"] or 0),
                    ctx_label(q["max_context_on_device"]))
     console.print(qt)
     if d["best_quant_reason"]:
-        console.print(f"[bold]Best quant:[/] {d['best_quant_reason']}")
+        console.print(f"[bold]Best quant:[/] {escape(d['best_quant_reason'])}")
     for q in d["quants"]:
         if q["why_not"]:
-            console.print(f"  {q['name']}: {q['why_not']['text']}", highlight=False)
+            console.print(f"  {escape(q['name'])}: {escape(q['why_not']['text'])}", highlight=False)
 
     if d["upgrades"]:
         ut = Table(title="Upgrade options", title_justify="left")
@@ -172,19 +227,19 @@ def render_check(d: dict[str, Any]) -> None:
                        tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}")
         console.print(ut)
         for u in d["upgrades"]:
-            console.print(f"  [bold]{u['hardware']}[/]: {' '.join(u['why'])}")
+            console.print(f"  [bold]{escape(u['hardware'])}[/]: {escape(' '.join(u['why']))}")
     if d["alternatives"]:
-        console.print("[bold]Other models that run well here:[/] " + ", ".join(
-            f"{a['model']} {a['quant']} ({a['grade']}, {tps(a['decode_tps'])} tok/s)" for a in d["alternatives"]))
+        console.print("[bold]Other models that run well here:[/] " + escape(", ".join(
+            f"{a['model']} {a['quant']} ({a['grade']}, {tps(a['decode_tps'])} tok/s)" for a in d["alternatives"])))
     console.print("\n[bold]Run it:[/]")
     if not d["commands"]:
         console.print("  No command: this setup cannot run the model (see the upgrade options and quantizations above).")
     for runtime, cmd in d["commands"].items():
-        console.print(f"[dim]{runtime:>9}[/]  {cmd}", highlight=False, soft_wrap=True)
+        console.print(f"[dim]{runtime:>9}[/]  {escape(cmd)}", highlight=False, soft_wrap=True)
     if d["commands"]:
         labels = {"gguf": "GGUF file", "checkpoint": "checkpoint"}
         for kind, url in d["sources"].items():
-            console.print(f"[dim]{labels.get(kind, kind):>9}[/]  {url}", highlight=False, soft_wrap=True)
+            console.print(f"[dim]{labels.get(kind, kind):>9}[/]  {escape(url)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -212,12 +267,12 @@ def models(
     if as_json:
         emit_json(rows)
         return
-    t = Table(title=f"{len(rows)} models" + (f" that run on {fits}" if fits else ""), title_justify="left")
+    t = Table(title=f"{len(rows)} models" + (f" that run on {escape(fits)}" if fits else ""), title_justify="left")
     for c in ("Model", "Params B", "Active B", "Layers", "Layer types", "Max ctx") + (("Grade", "Decode", "Fit") if fits else ()):
         t.add_column(c)
     for r in rows:
         extra = (grade_text(r["grade"], r["score"]), tps(r["decode_tps"]), r["fit"]) if fits else ()
-        t.add_row(r["name"], f"{r['params_b']:g}", f"{r['active_params_b']:g}", str(r["layers"]),
+        t.add_row(escape(r["name"]), f"{r['params_b']:g}", f"{r['active_params_b']:g}", str(r["layers"]),
                   ", ".join(f"{v} {k}" for k, v in r["layer_types"].items()), ctx_label(r["max_context"]), *extra)
     console.print(t)
 
@@ -282,11 +337,18 @@ def validate(
     from rigfit.validate import summary, validate_file
 
     path = Path(file)
-    if not path.is_file():
+    try:
+        regular = path.is_file()  # raises for a name over the file system's limit ("file name too long")
+    except OSError:
+        regular = False
+    if not regular:
         fail(f"no such file: {file}")
     try:
         results = validate_file(path)
-    except (ValueError, KeyError, UnicodeDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, OSError, RecursionError) as exc:
+        fail(f"cannot read {file}: {exc}")
+        return
+    except csv.Error as exc:
         fail(f"cannot read {file}: {exc}")
         return
     lines = {r.line for r in results}
@@ -304,8 +366,8 @@ def validate(
             t.add_column(c, justify="right" if c in ("Line", "Measured", "Predicted", "Error %") else "left")
         for r in results:
             pe = r.pct_error
-            t.add_row(str(r.line), r.kind, r.label, f"{r.measured:,.2f}", "—" if r.predicted is None else f"{r.predicted:,.2f}",
-                      r.error[:60] if pe is None else f"{pe:+.1f}")
+            t.add_row(str(r.line), r.kind, escape(r.label), f"{r.measured:,.2f}", "—" if r.predicted is None else f"{r.predicted:,.2f}",
+                      escape(r.error[:60]) if pe is None else f"{pe:+.1f}")
         console.print(t)
     st = Table(title=f"{len(resolved)} of {len(lines)} rows resolved", title_justify="left")
     for c in ("Quantity", "N", "Median |error| %", "P90 |error| %", "Median signed %"):
@@ -341,8 +403,8 @@ def serve(
         fail("--workers must be 1 to 64, --max-active at least 1, --max-waiting at least 0")
     os.environ.update({"RIGFIT_PUBLIC": "1" if public else "0", "RIGFIT_BASE_URL": base_url,
                        "RIGFIT_MAX_ACTIVE": str(max_active), "RIGFIT_MAX_WAITING": str(max_waiting)})
-    console.print(f"rigfit web site at http://{host}:{port}/  (API: /api/v1/estimate, docs: /docs)"
-                  + ("  [public]" if public else ""))
+    console.print(f"rigfit web site at http://{escape(host)}:{port}/  (API: /api/v1/estimate, docs: /docs)"
+                  + ("  (public)" if public else ""))
     # Past max_active + max_waiting connections at once uvicorn itself answers 503 (nothing queues without bound);
     # a short accept backlog keeps the kernel from queueing thousands more. SIGTERM: stop accepting, finish what
     # is in flight for at most 5 s, exit.
@@ -362,14 +424,14 @@ def detect(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         emit_json(info)
         return
-    console.print(f"[bold]CPU[/] {info['cpu']['model']} ({info['cpu']['cores']} cores, {info['cpu']['threads']} threads)")
+    console.print(f"[bold]CPU[/] {escape(str(info['cpu']['model']))} ({info['cpu']['cores']} cores, {info['cpu']['threads']} threads)")
     console.print(f"[bold]RAM[/] {info['ram']['total_gib']} GiB ({info['ram']['available_gib']} GiB free), "
                   f"measured copy bandwidth {info['ram']['bandwidth_gbs']} GB/s")
     for g in info["gpus"]:
-        console.print(f"[bold]GPU[/] {g['name']} ({g['memory_gib']} GiB)")
+        console.print(f"[bold]GPU[/] {escape(str(g['name']))} ({g['memory_gib']} GiB)")
     if not info["gpus"]:
         console.print("[bold]GPU[/] no GPU found")
-    console.print(f"Checks on [bold]local[/] use: {hw.display_name}")
+    console.print(f"Checks on [bold]local[/] use: {escape(hw.display_name)}")
 
 
 @app.command()
@@ -397,12 +459,12 @@ def best(
     if as_json:
         emit_json({"hardware": hardware_dict(hw), "models": rows})
         return
-    t = Table(title=f"Best models for {hw.display_name} ({workload}, {mode})", title_justify="left")
+    t = Table(title=f"Best models for {escape(hw.display_name)} ({workload}, {mode})", title_justify="left")
     for c in ("#", "Model", "Quant", "Grade", "Decode tok/s", "Score", "Command"):
         t.add_column(c)
     for i, r in enumerate(rows, 1):
-        t.add_row(str(i), r["model"], r["quant"], grade_text(r["grade"], r["grade_score"]), tps(r["decode_tps"] or 0),
-                  f"{r['score']:.0f}", r["command"])
+        t.add_row(str(i), escape(r["model"]), r["quant"], grade_text(r["grade"], r["grade_score"]),
+                  tps(r["decode_tps"] or 0), f"{r['score']:.0f}", escape(r["command"]))
     console.print(t)
 
 
@@ -443,11 +505,7 @@ def matrix(
 
 
 def main() -> None:
-    try:
-        app()
-    except CatalogError as exc:
-        err.print(f"error: catalog data: {exc}")
-        sys.exit(1)
+    app()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ CLI, API and pages call `resolve` and then `report` (estimate/report.py) on the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
@@ -25,6 +26,44 @@ MAX_GPUS = 64
 
 class UserError(ValueError):
     """Bad input: shown to the user as one line, exit code 2."""
+
+
+# Catalog names are all far shorter; a longer text cannot match one, and fuzzy matching it costs time per name.
+MAX_NAME_CHARS = 200
+MAX_PATH_CHARS = 4096  # Linux PATH_MAX: a model given as a file path may be longer than a name
+_DEVICE_COUNT = re.compile(r"^\s*(\d+)\s*[x×*]\s", re.I)
+_PLUS = re.compile(r"\s\+\s")
+
+
+def check_name(text: str, what: str, limit: int = MAX_NAME_CHARS) -> None:
+    """Refuse text that no name can be: empty, too long, or with control characters ("a\\nb" is not a model)."""
+    if not text.strip():
+        raise UserError(f"{what} name is empty")
+    if len(text) > limit:
+        raise UserError(f"{what} name is {len(text):,} characters; the limit is {limit:,}")
+    if not text.isprintable():
+        raise UserError(f"{what} name contains control characters: {text[:60]!r}")
+
+
+def check_device_text(text: str) -> None:
+    """Refuse "99x A + 99x B ..." before resolving it: the total count, summed over the parts, is at most MAX_GPUS."""
+    parts = [p for p in _PLUS.split(text) if p.strip()]
+    counts = [int(m.group(1)) if (m := _DEVICE_COUNT.match(p)) else 1 for p in parts]  # digits: at most 200
+    total = sum(counts)
+    if total > MAX_GPUS:
+        shown = f"{total:,}" if total < 10**9 else "far more"
+        raise UserError(f"at most {MAX_GPUS} devices in total, got {shown} in {len(parts)} part(s)")
+
+
+def check_names(q: "Query") -> None:
+    """Every name of a query, at the input edge, before any lookup, file probe or fuzzy match."""
+    check_name(q.model, "model", MAX_PATH_CHARS)
+    check_name(q.hardware, "hardware")
+    check_device_text(q.hardware)
+    for what, value in (("quant", q.quant), ("workload", q.workload), ("mode", q.mode), ("KV cache type", q.kv_type),
+                        ("host", q.host), ("backend", q.backend)):
+        if value is not None:
+            check_name(value, what)
 
 
 LOCAL_NAMES = frozenset({"local", "this", "this machine", "my machine"})
@@ -59,6 +98,7 @@ class Query:
 
 def resolve(q: Query, catalog: Catalog | None = None) -> Request:
     """Validate every value and turn every name into its catalog object (or a model read from a file or the hub)."""
+    check_names(q)
     catalog = catalog or get_catalog()
     own_quant = None
     try:
@@ -96,6 +136,8 @@ def settle(arch: Architecture, hw: Hardware, q: Query, catalog: Catalog | None =
         raise UserError(str(exc)) from exc
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if hw.count > MAX_GPUS:
+        raise UserError(f"at most {MAX_GPUS} devices in total, got {hw.count}")
     if q.gpus:
         if hw.kind != "gpu" and q.gpus > 1:
             raise UserError(f"{hw.name} is not a discrete GPU; several devices apply to GPUs only")

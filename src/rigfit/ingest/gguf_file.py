@@ -7,10 +7,12 @@ rest per layer), so the memory estimate for a file is exact rather than a bpw av
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
 from rigfit.catalog.loader import architecture_from_entry
+from rigfit.ingest.hf_config import MALFORMED, MAX_LAYERS, bounded, check_entry, reason
 from rigfit.model.architecture import Architecture
 
 # llama.cpp architectures whose recurrent layers are linear attention (the others are Mamba blocks)
@@ -18,28 +20,55 @@ LINEAR_ATTENTION_ARCHS = frozenset({"qwen3next", "qwen35", "qwen35moe", "kimi-li
 FULLY_RECURRENT_ARCHS = frozenset({"mamba", "mamba2", "rwkv6", "rwkv7"})
 SPLIT = re.compile(r"^(?P<stem>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$")
 BLOCK = re.compile(r"^blk\.(\d+)\.")
+# GGUF header (ggml docs/gguf.md): magic "GGUF", uint32 version, uint64 tensor_count, uint64 metadata_kv_count.
+HEADER = struct.Struct("<4sIQQ")
+# Far above real files (a DeepSeek-V3 GGUF has ~1,150 tensors and ~50 metadata keys) and low enough that the
+# reader's per-tensor Python objects stay small; a header claiming more is refused before it is parsed.
+MAX_TENSORS = 1 << 16
+MAX_METADATA_KEYS = 1 << 16
 
 
-def _reader(path: Path) -> Any:
+def check_header(path: Path, shown: str) -> None:
+    """Refuse a GGUF whose header declares absurd tensor or metadata counts (read: the first 24 bytes only)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER.size)
+    except OSError as exc:
+        raise ValueError(f"{shown}: cannot read ({exc.strerror})") from None
+    if len(head) < HEADER.size:
+        raise ValueError(f"{shown}: not a readable GGUF file (header of {len(head)} bytes)")
+    magic, version, tensors, keys = HEADER.unpack(head)
+    if version > 0xFFFF:  # a big-endian file: the same fields, byte-swapped
+        magic, version, tensors, keys = struct.unpack(">4sIQQ", head)
+    if magic != b"GGUF":
+        raise ValueError(f"{shown}: not a GGUF file (magic {magic!r})")
+    if tensors > MAX_TENSORS or keys > MAX_METADATA_KEYS:
+        raise ValueError(f"{shown}: GGUF header declares {tensors:,} tensors and {keys:,} metadata keys "
+                         f"(limits {MAX_TENSORS:,} and {MAX_METADATA_KEYS:,})")
+
+
+def _reader(path: Path, shown: str) -> Any:
     from gguf import GGUFReader  # imported here: only GGUF input needs the package
 
+    check_header(path, shown)
     try:
         return GGUFReader(str(path), "r")
     except Exception as exc:  # noqa: BLE001 - any failure of the reader means the file is not a readable GGUF
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise ValueError(f"{path}: not a readable GGUF file ({reason})") from None
+        why = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ValueError(f"{shown}: not a readable GGUF file ({why})") from None
 
 
-def split_parts(path: Path) -> list[Path]:
+def split_parts(path: Path, shown: str | None = None) -> list[Path]:
     """All files of a split GGUF (name-00001-of-00003.gguf …), or just this one."""
     m = SPLIT.match(path.name)
     if not m:
         return [path]
     n = int(m.group("n"))
     parts = [path.with_name(f"{m.group('stem')}-{i:05d}-of-{n:05d}.gguf") for i in range(1, n + 1)]
-    missing = [p.name for p in parts if not p.exists()]
+    missing = [p.name for p in parts if not p.is_file()]
     if missing:
-        raise ValueError(f"{path}: split GGUF is missing {', '.join(missing)}")
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise ValueError(f"{shown or path}: split GGUF is missing {', '.join(missing[:3])}{more}")
     return parts
 
 
@@ -53,16 +82,29 @@ def _value(reader: Any, key: str) -> Any:
         return None
 
 
-def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
-    """(architecture, exact weights) of a GGUF file; ValueError with one line when the file cannot be used."""
+def read_gguf(path: str | Path, shown: str | None = None) -> tuple[Architecture, dict[str, Any]]:
+    """(architecture, exact weights) of a GGUF file; ValueError with one line when the file cannot be used.
+
+    `shown` is how messages name the file (the text the user typed); the path itself by default.
+    """
     path = Path(path)
+    shown = shown or str(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    readers = [_reader(p) for p in split_parts(path)]
+        raise ValueError(f"{shown}: no such file")
+    readers = [_reader(p, shown) for p in split_parts(path, shown)]
+    try:
+        return _from_readers(path, shown, readers)
+    except MALFORMED as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(f"{shown}:"):
+            raise
+        raise ValueError(f"{shown}: unsupported GGUF metadata ({reason(exc)})") from None
+
+
+def _from_readers(path: Path, shown: str, readers: list[Any]) -> tuple[Architecture, dict[str, Any]]:
     meta = readers[0]
     arch_name = _value(meta, "general.architecture")
-    if not arch_name:
-        raise ValueError(f"{path}: GGUF file without general.architecture")
+    if not arch_name or not isinstance(arch_name, str):
+        raise ValueError(f"{shown}: GGUF file without general.architecture")
 
     def kv(key: str, default: Any = None) -> Any:
         v = _value(meta, f"{arch_name}.{key}")
@@ -72,8 +114,8 @@ def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
     hidden = kv("embedding_length")
     heads = kv("attention.head_count")
     if not (n and hidden and heads):
-        raise ValueError(f"{path}: unsupported architecture {arch_name!r} (no block_count/embedding_length/head_count)")
-    n, hidden = int(n), int(hidden)
+        raise ValueError(f"{shown}: unsupported architecture {arch_name[:60]!r} (no block_count/embedding_length/head_count)")
+    n, hidden = bounded(n, "block_count", MAX_LAYERS), int(hidden)
     heads = int(max(heads) if isinstance(heads, list) else heads)
     kv_heads_raw = kv("attention.head_count_kv", heads)
     per_layer_kv = kv_heads_raw if isinstance(kv_heads_raw, list) and len(kv_heads_raw) == n else None
@@ -99,7 +141,7 @@ def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
     tokens = _value(meta, "tokenizer.ggml.tokens")
     vocab = vocab or (len(tokens) if isinstance(tokens, list) else None)
     if not vocab:
-        raise ValueError(f"{path}: no token embedding or vocabulary")
+        raise ValueError(f"{shown}: no token embedding or vocabulary")
     total_params = sum(float(t.n_elements) for t in tensors)
     window = kv("attention.sliding_window")
     n_experts = kv("expert_count")
@@ -153,9 +195,9 @@ def read_gguf(path: str | Path) -> tuple[Architecture, dict[str, Any]]:
                         "shared_experts": int(kv("expert_shared_count", 0)),
                         "ffn": "".join("E" if experts[i] > 0 else ("D" if i < lead or dense[i] else "N") for i in range(n))}
     try:
-        arch = architecture_from_entry(entry)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: unsupported GGUF architecture {arch_name!r} ({exc})") from None
+        arch = architecture_from_entry(check_entry(entry))
+    except MALFORMED as exc:
+        raise ValueError(f"{shown}: unsupported GGUF architecture {arch_name[:60]!r} ({reason(exc)})") from None
     weights = {"embedding": embedding, "output": output, "dense": tuple(dense), "experts": tuple(experts),
                "total": sum(float(t.n_bytes) for t in tensors), "file_type": _value(meta, "general.file_type")}
     return arch, weights

@@ -8,6 +8,22 @@ from rigfit.catalog.loader import architecture_from_entry
 from rigfit.estimate.structure import layer_params
 from rigfit.model.architecture import Architecture
 
+# Ceilings for numbers read from a config.json or GGUF header. Each is far above every published model (the deepest,
+# Llama 3.1 405B, has 126 layers; the widest vocabularies, Gemma 3's, ~262K tokens; hidden sizes stay under 32K) and
+# low enough that per-layer lists and the structure arithmetic stay small: a hostile "1e9 layers" is refused here
+# instead of allocating gigabytes.
+MAX_LAYERS = 4096
+MAX_HIDDEN = 1 << 20
+MAX_HEADS = 1 << 16
+MAX_VOCAB = 1 << 24
+MAX_FFN = 1 << 22
+MAX_EXPERTS = 1 << 16
+MAX_CONTEXT_TOKENS = 1 << 31
+MAX_DIM = 1 << 20  # head dims, ranks, state sizes, conv kernels, windows
+# Errors that malformed metadata raises inside int(), // and friends; each becomes one ValueError line.
+MALFORMED = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
+             RecursionError)
+
 LAYER_TYPE_CHARS = {"full_attention": "F", "attention": "F", "sliding_attention": "S", "chunked_attention": "C",
                     "linear_attention": "L", "mamba": "R", "mamba2": "R"}
 
@@ -82,7 +98,10 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     heads = _first(cfg, "num_attention_heads", "n_head")
     if not (n and hidden and heads):
         raise ValueError(f"{name}: not a decoder language-model config (no layer count, hidden size or heads)")
-    n, hidden, heads = int(n), int(hidden), int(heads)
+    n, hidden, heads = bounded(n, "layers", MAX_LAYERS), bounded(hidden, "hidden size", MAX_HIDDEN), \
+        bounded(heads, "attention heads", MAX_HEADS)
+    if cfg.get("head_dim") is None and hidden % heads:
+        raise ValueError(f"{name}: hidden size {hidden} is not a multiple of {heads} attention heads (and no head_dim)")
     kv = _first(cfg, "num_key_value_heads", "n_head_kv", default=1 if cfg.get("multi_query") else heads)
     max_ctx = int(_first(cfg, "max_position_embeddings", "n_positions", "seq_length", default=4096))
     mixers = _mixers(cfg, n, max_ctx)
@@ -136,6 +155,67 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     return entry
 
 
+def bounded(value: Any, what: str, ceiling: int, floor: int = 1) -> int:
+    """An integer count from metadata within [floor, ceiling]; ValueError otherwise (bool, float 1.5, "x", 1e9)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{what} must be a whole number, got {type(value).__name__}")
+    try:
+        number = int(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{what} must be a whole number, got {str(value)[:40]!r}") from None
+    if isinstance(value, float) and number != value:
+        raise ValueError(f"{what} must be a whole number, got {value}")
+    if not floor <= number <= ceiling:
+        raise ValueError(f"{what} must be between {floor} and {ceiling:,}, got {number:,}" if abs(number) < 10**30
+                         else f"{what} must be between {floor} and {ceiling:,}")
+    return number
+
+
+# (key, ceiling, floor) of the catalog-schema entry fields that must be whole numbers in range
+ENTRY_BOUNDS = (("vocab_size", MAX_VOCAB, 1), ("hidden_size", MAX_HIDDEN, 1), ("num_layers", MAX_LAYERS, 1),
+                ("num_heads", MAX_HEADS, 1), ("num_kv_heads", MAX_HEADS, 0), ("head_dim", MAX_DIM, 1),
+                ("intermediate_size", MAX_FFN, 0), ("max_context", MAX_CONTEXT_TOKENS, 1),
+                ("sliding_window", MAX_CONTEXT_TOKENS, 1))
+SUB_BOUNDS = {
+    "moe": {"num_experts": (MAX_EXPERTS, 1), "experts_per_token": (MAX_EXPERTS, 1), "expert_ffn": (MAX_FFN, 1),
+            "shared_experts": (MAX_EXPERTS, 0), "shared_expert_ffn": (MAX_FFN, 0)},
+    "mla": {"kv_lora_rank": (MAX_DIM, 1), "qk_rope_head_dim": (MAX_DIM, 0), "qk_nope_head_dim": (MAX_DIM, 0),
+            "v_head_dim": (MAX_DIM, 1), "q_lora_rank": (MAX_DIM, 0)},
+    "linear_attn": {"num_v_heads": (MAX_HEADS, 1), "num_k_heads": (MAX_HEADS, 1), "head_k_dim": (MAX_DIM, 1),
+                    "head_v_dim": (MAX_DIM, 1), "conv_kernel": (MAX_DIM, 0)},
+    "ssm": {"d_inner": (MAX_HIDDEN * 8, 1), "d_state": (MAX_DIM, 1), "d_conv": (MAX_DIM, 0), "n_heads": (MAX_HEADS, 0),
+            "head_dim": (MAX_DIM, 0), "n_groups": (MAX_HEADS, 0)},
+}
+
+
+def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """The same entry with every count a whole number in range (ValueError naming the first that is not).
+
+    Shared by config.json and GGUF input: what a file says is checked before the engine multiplies it out.
+    """
+    out = dict(entry)
+    for key, ceiling, floor in ENTRY_BOUNDS:
+        if out.get(key) is not None:
+            out[key] = bounded(out[key], key, ceiling, floor)
+    for block, fields in SUB_BOUNDS.items():
+        sub = out.get(block)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise ValueError(f"{block} must be an object")
+        sub = dict(sub)
+        for key, (ceiling, floor) in fields.items():
+            if sub.get(key) is not None:
+                sub[key] = bounded(sub[key], f"{block}.{key}", ceiling, floor)
+        out[block] = sub
+    moe = out.get("moe")
+    if moe and moe.get("experts_per_token", 1) > moe.get("num_experts", 1):
+        raise ValueError(f"{moe['experts_per_token']} experts per token of only {moe['num_experts']} experts")
+    if out.get("num_kv_heads") and out["num_heads"] % out["num_kv_heads"]:
+        raise ValueError(f"{out['num_heads']} attention heads do not split into {out['num_kv_heads']} KV-head groups")
+    return out
+
+
 def structural_params(entry: dict[str, Any]) -> float:
     """Parameter count (billions) from the shapes alone: what a config says when nobody cites a total."""
     arch = architecture_from_entry({**entry, "params_b": 1.0})
@@ -146,9 +226,22 @@ def structural_params(entry: dict[str, Any]) -> float:
 
 
 def architecture_from_config(cfg: dict[str, Any], name: str, source: str, params_b: float | None = None) -> Architecture:
-    entry = config_entry(cfg, name, source)
-    entry["params_b"] = params_b or structural_params(entry)
+    """ValueError with one line for any config that is not a model that can exist (malformed, out of range)."""
     try:
+        entry = check_entry(config_entry(cfg, name, source))
+        entry["params_b"] = params_b or structural_params(entry)
         return architecture_from_entry(entry)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: unsupported configuration ({exc})") from exc
+    except MALFORMED as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(f"{name}:"):
+            raise ValueError(reason(exc)) from None  # already a message for the user
+        raise ValueError(f"{name}: unsupported configuration ({reason(exc)})") from None
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of an error, bounded, for a one-line message (KeyError 'vocab_size' → missing vocab_size)."""
+    if isinstance(exc, KeyError):
+        return f"missing {str(exc.args[0])[:60] if exc.args else 'key'}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = " ".join(str(exc).split())
+    return (text[:160] + "…" if len(text) > 160 else text) or type(exc).__name__

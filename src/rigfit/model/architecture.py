@@ -87,6 +87,21 @@ class Architecture:
     __hash__ = cached_hash
 
     def __post_init__(self) -> None:
+        # A model that cannot exist (no layers, no heads, negative widths) must never reach the engine: it would be
+        # graded, e.g. negative heads make a negative KV cache and an S grade.
+        for what, value in (("num_layers", self.num_layers), ("num_heads", self.num_heads),
+                            ("hidden_size", self.hidden_size), ("vocab_size", self.vocab_size),
+                            ("head_dim", self.head_dim), ("max_context", self.max_context)):
+            if value < 1:
+                raise ValueError(f"{self.name}: {what} must be positive, got {value}")
+        if self.num_kv_heads < 0 or self.intermediate_size < 0:
+            raise ValueError(f"{self.name}: negative num_kv_heads or intermediate_size")
+        if self.sliding_window is not None and self.sliding_window < 1:
+            raise ValueError(f"{self.name}: sliding_window must be positive, got {self.sliding_window}")
+        if self.moe and not 1 <= self.moe.experts_per_token <= self.moe.num_experts:
+            raise ValueError(f"{self.name}: {self.moe.experts_per_token} experts per token of {self.moe.num_experts}")
+        if self.moe and (self.moe.expert_ffn < 1 or self.moe.shared_experts < 0 or self.moe.shared_expert_ffn < 0):
+            raise ValueError(f"{self.name}: MoE widths must be positive")
         if len(self.mixers) != self.num_layers:
             raise ValueError(f"{self.name}: mixers has {len(self.mixers)} chars for {self.num_layers} layers")
         if not set(self.mixers) <= MIXER_KINDS:
