@@ -237,7 +237,7 @@ def render_check(d: dict[str, Any]) -> None:
     for runtime, cmd in d["commands"].items():
         console.print(f"[dim]{runtime:>9}[/]  {escape(cmd)}", highlight=False, soft_wrap=True)
     if d["commands"]:
-        labels = {"gguf": "GGUF file", "checkpoint": "checkpoint"}
+        labels = {"gguf": "GGUF", "checkpoint": "original"}
         for kind, url in d["sources"].items():
             console.print(f"[dim]{labels.get(kind, kind):>9}[/]  {escape(url)}", highlight=False, soft_wrap=True)
 
