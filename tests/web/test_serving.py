@@ -154,3 +154,19 @@ def test_error_pages_under_embed_cannot_be_framed():
 
     r = TestClient(create_app()).get("/embed/nothing-on-nowhere")
     assert r.status_code == 404 and "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+
+
+def test_hostile_inputs_from_the_reliability_review_are_4xx():
+    """Each input that once cost seconds or a 500 (issue: reliability and security) answers 4xx at once."""
+    from rigfit.web.app import create_app
+
+    client = TestClient(create_app())
+    t = time.perf_counter()
+    assert client.get("/check", params={"model": "x" * 10_000, "hardware": "RTX 3090"}).status_code == 414
+    assert time.perf_counter() - t < 1.0
+    hub_newline = client.get("/api/v1/estimate", params={"model": "org/name\n", "hardware": "RTX 3090"})
+    assert hub_newline.status_code == 422
+    many = " + ".join(["99x RTX 3090"] * 10)  # 990 devices in 148 characters
+    r = client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": many})
+    assert r.status_code == 422 and "64" in r.json()["detail"]
+    assert client.get("/api/v1/estimate", params={"model": "a\nb", "hardware": "RTX 3090"}).status_code == 422
