@@ -1,11 +1,11 @@
 """How fast rigfit answers: one table of timings, each also as a ratio to a reference computation timed in the
 same run (a 512×512 float64 numpy matmul, best of 20), so figures compare across machines of different speed.
 
-    .venv/bin/python benchmarks/bench_speed.py
+    .venv/bin/python benchmarks/bench_speed.py [--export]
 
 Targets (2 cores): full pair report warm ≤ 5 ms; `rigfit check` process ≤ 0.5 s; whole matrix at one quant ×
 one workload ≤ 50 ms; every model × hardware × 15 table quants × 5 workloads ≤ 1 s; model and hardware page on
-first visit after start-up ≤ 50 ms; pair page ≤ 10 ms.
+first visit after start-up ≤ 50 ms; pair page ≤ 10 ms; with --export, the whole catalog as static files ≤ 5 min.
 """
 
 from __future__ import annotations
@@ -123,6 +123,19 @@ def first_visits() -> dict[str, float]:
             "pair page, first pair": pair_first, "pair page, next pair": pair_next}
 
 
+def export_all() -> float:
+    """`rigfit export` of the whole catalog (every model on every device) into a temporary folder, 2 processes."""
+    import shutil
+    import tempfile
+
+    out = Path(tempfile.mkdtemp()) / "site"
+    t = time.perf_counter()
+    subprocess.run([RIGFIT, "export", str(out), "--jobs", "2"], check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - t
+    shutil.rmtree(out.parent)
+    return seconds
+
+
 def main() -> None:
     ref = reference_seconds()
     rows: list[tuple[str, float, float]] = [
@@ -133,6 +146,8 @@ def main() -> None:
     ]
     visits = first_visits()
     rows += [(k, v, 0.05 if "first visit" in k else 0.01) for k, v in visits.items()]
+    if "--export" in sys.argv:  # minutes, and about 2 GB of files: on request
+        rows.append(("static export, whole catalog (2 processes)", export_all(), 300.0))
     print(f"reference: 512×512 float64 matmul, best of 20 = {ref * 1e3:.2f} ms\n")
     print(f"| {'measure':<46} | {'time':>10} | {'× reference':>11} | {'target':>8} | met |")
     print(f"|{'-' * 48}|{'-' * 12}|{'-' * 13}|{'-' * 10}|-----|")

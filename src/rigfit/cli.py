@@ -504,6 +504,44 @@ def matrix(
     writer.writerows(rows)
 
 
+@app.command()
+def export(
+    directory: str = typer.Argument(..., help="Folder to write the site into"),
+    model: list[str] = typer.Option([], "--model", help="Only these models (repeat; default: the whole catalog)"),
+    hardware: list[str] = typer.Option([], "--hardware", help="Only these devices (repeat; default: all)"),
+    base_url: str = typer.Option("", "--base-url", help="The live site: links out of a slice point there"),
+    jobs: int = typer.Option(2, "--jobs", help="Processes rendering pages"),
+) -> None:
+    """The whole site as static files at default settings: pair pages, embeds, badges and JSON, model and hardware
+    pages, indexes and a sitemap, for any static host or CDN."""
+    from pathlib import Path
+
+    from rigfit.catalog import find_hardware, find_model
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.web.export import export_site
+
+    if not 1 <= jobs <= 64:
+        fail("--jobs must be between 1 and 64")
+    out = Path(directory)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        fail(f"{directory} exists and is not an empty folder")
+    catalog = get_catalog()
+    try:
+        models = [find_model(m) for m in model] or list(catalog.models)
+        devices = [find_hardware(h) for h in hardware] or [h for h in catalog.hardware if h.kind != "cpu"]
+    except (LookupError, ValueError) as exc:
+        fail(str(exc))
+        return
+    if any(h.count > 1 or " + " in h.name for h in devices):
+        fail("export takes catalog devices, one at a time")
+    stats = export_site(out, models, devices, everything=not model and not hardware, base_url=base_url.rstrip("/"),
+                        jobs=jobs)
+    console.print(f"{stats.files:,} files ({stats.pages:,} pages) in {stats.seconds:.1f} s into {escape(directory)}"
+                  + (f"; {len(stats.failures)} failed: {escape(stats.failures[0])}" if stats.failures else ""))
+    if stats.failures:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()
 
