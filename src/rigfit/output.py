@@ -279,12 +279,14 @@ MATRIX_COLUMNS = ("model", "hardware", "quant", "workload", "context", "fit", "s
 
 
 def matrix_rows(cells: Cells) -> list[dict[str, Any]]:
-    """One row per cell whose quant runs on the device (cells of unsupported runtimes are left out)."""
+    """One row per cell whose quant runs on the device and applies to the model (cells of unsupported runtimes, and
+    expert-only formats on dense models, are left out)."""
     s = cells.settings
     models, hardware = cells.models.models, cells.hardware.hardware
     total = cells.need_total
     out = []
-    for i, j in zip(*np.nonzero(np.broadcast_to(cells.supported[None, :], cells.status.shape))):
+    applies = np.array([s.quant.applies_to(m.is_moe) for m in models])
+    for i, j in zip(*np.nonzero(applies[:, None] & cells.supported[None, :])):
         runs = cells.status[i, j] != ST_NO_FIT
         out.append({
             "model": models[i].name, "hardware": hardware[j].display_name, "quant": s.quant.name,

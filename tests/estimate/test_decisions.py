@@ -280,3 +280,22 @@ def test_tensor_parallel_splits_the_bytes_over_the_devices():
     assert two.main.backend == "vLLM" and two.request.tensor_parallel
     # each device streams half the weights per token: close to twice the speed, less the all-reduces
     assert 1.5 * one.main.decode_tps < two.main.decode_tps < 2.0 * one.main.decode_tps
+
+
+def test_mxfp4_sizes_and_dense_models():
+    # gpt-oss 20B as ggml-org ships it (experts MXFP4, the rest BF16) measures 12.83 GiB in llama-bench; the
+    # llama-quantize MXFP4_MOE kind keeps the rest in Q8_0 instead, so it is smaller.
+    from rigfit.estimate.memory import weight_bytes
+
+    arch = CATALOG.model_index.find("gpt-oss 20B")
+    bf16_rest = weight_bytes(arch, CATALOG.quant("MXFP4")).total / GIB
+    q8_rest = weight_bytes(arch, CATALOG.quant("MXFP4_MOE")).total / GIB
+    assert bf16_rest == pytest.approx(12.83, rel=0.05)
+    assert q8_rest < bf16_rest
+    # a dense model has no routed experts: no MXFP4 row, and asking for it is one clear error
+    names = [r.quant.name for r in rep("Llama 3.3 70B", "RTX 4090").quants]
+    assert "MXFP4" not in names and "Q4_K_M" in names
+    from rigfit.query import UserError
+
+    with pytest.raises(UserError, match="routed experts"):
+        resolve(Query("Llama 3.3 70B", "RTX 4090", quant="MXFP4"))

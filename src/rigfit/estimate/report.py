@@ -99,10 +99,11 @@ def no_fit_reason(ev: Evaluation, quant: Quant) -> Note:
 
 
 def quant_rows(catalog, req: Request, quants: list[Quant], shared: bool = True) -> tuple[QuantRow, ...]:  # type: ignore[no-untyped-def]
-    """A row per quant whose runtimes run on this hardware (MLX rows on an NVIDIA page would only be noise)."""
+    """A row per quant whose runtimes run on this hardware (MLX rows on an NVIDIA page would only be noise) and
+    that applies to the model (no MXFP4 for a model without routed experts)."""
     rows = []
     for q in quants:
-        if not catalog.quant_runs_on(q, req.hw):
+        if not catalog.quant_runs_on(q, req.hw) or not q.applies_to(req.arch.is_moe):
             continue
         ev = cell(catalog, replace(req, quant=q), shared)
         rows.append(QuantRow(q, ev, no_fit_reason(ev, q) if ev.placement.status == NO_FIT else None))
