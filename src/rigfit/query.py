@@ -16,7 +16,7 @@ from rigfit.ingest.resolve import looks_like_path, model_from_hub, model_from_pa
 from rigfit.model.scenario import KV_TYPE_BYTES
 
 DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
-TABLE_QUANTS = ("Q2_K", "Q3_K_S", "Q3_K_M", "IQ4_XS", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "MXFP4",
+TABLE_QUANTS = ("Q2_K", "Q3_K_S", "Q3_K_M", "IQ4_XS", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "MXFP4", "MXFP4_MOE",
                 "FP8", "NVFP4", "AWQ-INT4", "MLX-4bit", "MLX-8bit")
 MAX_CONTEXT = 16 * 1024 * 1024
 MAX_GPUS = 64
@@ -77,6 +77,9 @@ def build_request(q: Query) -> Request:
         raise UserError(str(exc)) from exc
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if quant.moe_only and arch.moe is None:
+        raise UserError(f"{quant.name} quantizes only the routed experts of a MoE model; {arch.name} is dense "
+                        "(try Q4_K_M or Q8_0)")
     if q.gpus:
         if hw.kind != "gpu" and q.gpus > 1:
             raise UserError(f"{hw.name} is not a discrete GPU; --gpus applies to GPUs only")
@@ -104,9 +107,12 @@ def run_query(q: Query, with_market: bool = True) -> Report:
     # vLLM quantizes any BF16 checkpoint to FP8 at load (--quantization fp8: native on Ada/Hopper/Blackwell,
     # weight-only Marlin kernels on Ampere), so its command needs no pre-quantized repository.
     vllm_quant = find_quant("FP8")
+    # MoE-only mixes (MXFP4) have no meaning for a dense model: leave them out of its table
+    quants = [x for x in table_quants(req.quant if req.quant.name == FILE_QUANT else None)
+              if not (x.moe_only and req.arch.moe is None)]
     return report(
         req,
-        table_quants(req.quant if req.quant.name == FILE_QUANT else None),
+        quants,
         list(load_workloads()),
         list(load_hardware()) if with_market else [],
         list(load_models()) if with_market else [],

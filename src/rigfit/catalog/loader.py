@@ -209,6 +209,7 @@ def load_quants() -> tuple[Quant, ...]:
                 runtimes=tuple(fam["runtimes"]),
                 native_arch=tuple(fam.get("native_arch", ())),
                 compute=e.get("compute", "fp16"),
+                moe_only=bool(e.get("moe_only", False)),
                 aliases=tuple(e.get("aliases", ())),
                 source=e["source"],
                 notes=e.get("notes", ""),
