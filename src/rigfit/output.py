@@ -285,7 +285,7 @@ def matrix_rows(cells: Cells) -> list[dict[str, Any]]:
     models, hardware = cells.models.models, cells.hardware.hardware
     total = cells.need_total
     out = []
-    applies = np.array([s.quant.applies_to(m.is_moe) for m in models])
+    applies = np.array([m.is_moe or not s.quant.moe_only for m in models])
     for i, j in zip(*np.nonzero(applies[:, None] & cells.supported[None, :])):
         runs = cells.status[i, j] != ST_NO_FIT
         out.append({

@@ -142,9 +142,9 @@ def settle(arch: Architecture, hw: Hardware, q: Query, catalog: Catalog | None =
         if hw.kind != "gpu" and q.gpus > 1:
             raise UserError(f"{hw.name} is not a discrete GPU; several devices apply to GPUs only")
         hw = hw.with_count(q.gpus)
-    if not quant.applies_to(arch.is_moe):
-        raise UserError(f"{quant.name} quantizes routed experts and {arch.name} has none; pick a GGUF quant such "
-                        "as Q4_K_M")
+    if quant.moe_only and not arch.is_moe:
+        raise UserError(f"{quant.name} quantizes only the routed experts of a MoE model; {arch.name} is dense "
+                        "(try Q4_K_M or Q8_0)")
     if not catalog.quant_runs_on(quant, hw):
         raise UserError(f"{quant.name} does not run on {hw.name}: its runtimes ({', '.join(quant.runtimes)}) "
                         f"support {', '.join(catalog.family_vendors[quant.family])} hardware; try a GGUF quant such as Q4_K_M")

@@ -38,7 +38,7 @@ def _yaml_files(sub: str) -> list[Path]:
     return sorted((data_dir() / sub).glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)  # one entry per data file: maxsize=1 made alternating names re-parse YAML
+@lru_cache(maxsize=1)
 def load_data(name: str) -> Any:
     return _read(data_dir() / f"{name}.yaml")
 
@@ -209,7 +209,7 @@ def load_quants() -> tuple[Quant, ...]:
                 runtimes=tuple(fam["runtimes"]),
                 native_arch=tuple(fam.get("native_arch", ())),
                 compute=e.get("compute", "fp16"),
-                experts_only=bool(e.get("experts_only", False)),
+                moe_only=bool(e.get("moe_only", False)),
                 aliases=tuple(e.get("aliases", ())),
                 source=e["source"],
                 notes=e.get("notes", ""),

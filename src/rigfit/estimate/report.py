@@ -23,7 +23,7 @@ from rigfit.model.scenario import Scenario
 from rigfit.model.workload import Workload
 
 TABLE_QUANTS = ("Q2_K", "Q3_K_S", "Q3_K_M", "IQ4_XS", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "F16", "MXFP4",
-                "FP8", "NVFP4", "AWQ-INT4", "MLX-4bit", "MLX-8bit")
+                "MXFP4_MOE", "FP8", "NVFP4", "AWQ-INT4", "MLX-4bit", "MLX-8bit")
 # Best quant: nothing below IQ3_M's quality (the smallest quant commonly recommended for large models), and among
 # quants within this much quality of the best that reach the workload's speed, the fastest.
 QUALITY_FLOOR = 0.45
@@ -103,7 +103,7 @@ def quant_rows(catalog, req: Request, quants: list[Quant], shared: bool = True) 
     that applies to the model (no MXFP4 for a model without routed experts)."""
     rows = []
     for q in quants:
-        if not catalog.quant_runs_on(q, req.hw) or not q.applies_to(req.arch.is_moe):
+        if not catalog.quant_runs_on(q, req.hw) or (q.moe_only and not req.arch.is_moe):
             continue
         ev = cell(catalog, replace(req, quant=q), shared)
         rows.append(QuantRow(q, ev, no_fit_reason(ev, q) if ev.placement.status == NO_FIT else None))

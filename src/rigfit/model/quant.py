@@ -19,10 +19,7 @@ class Quant:
     runtimes: tuple[str, ...] = ()
     native_arch: tuple[str, ...] = ()  # arch_keys with native support; empty = runs everywhere it is supported
     compute: str = "fp16"  # matrix rate the prefill uses: fp16 | fp8 | fp4
-    experts_only: bool = False  # a format for routed experts (MXFP4): meaningless for a dense model
+    moe_only: bool = False  # quantizes only routed-expert tensors (MXFP4 mixes): meaningless for a dense model
     aliases: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
     notes: str = ""
-
-    def applies_to(self, is_moe: bool) -> bool:
-        return is_moe or not self.experts_only

@@ -1,0 +1,76 @@
+"""Name resolution: a query resolves only to an entry carrying every distinguishing token the query has."""
+
+import time
+
+import pytest
+
+from rigfit.catalog import NotFound, find_hardware, find_model
+from rigfit.catalog.resolve import MAX_NAME_CHARS, hardware_index, model_index, tokens
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Gemma 3 4B", "Gemma 3 4B"),
+    ("gemma3 4b", "Gemma 3 4B"),
+    ("llama3.1:8b", "Llama 3.1 8B"),
+    ("Llama 3.1 8B Instruct", "Llama 3.1 8B"),  # "Instruct" names the chat tune of the same shapes
+    ("Qwen3-Coder-30B-A3B-Instruct", "Qwen3 Coder 30B A3B"),
+    ("Qwen3 30B", "Qwen3 30B A3B"),  # the only Qwen3 entry with a 30B size and nothing else
+    ("deepseek r1 distill qwen 7b", "DeepSeek R1 Distill Qwen 7B"),
+    ("gpt oss 20b", "gpt-oss 20B"),
+])
+def test_model_hits(query: str, expected: str) -> None:
+    assert find_model(query).name == expected
+
+
+@pytest.mark.parametrize("query", [
+    "Gemma 3n E4B",      # 3n and E4B are not tokens of Gemma 3 4B
+    "Gemma 3 4B E",      # an extra variant letter
+    "Qwen3 Coder 8B",    # no Qwen3 Coder at 8B
+    "Llama 3.1 9B",      # size not in any Llama 3.1 entry
+    "Qwen3 31B A3B",
+    "Mistral 8B Coder",
+])
+def test_model_near_misses_are_misses_with_suggestions(query: str) -> None:
+    with pytest.raises(NotFound) as exc:
+        find_model(query)
+    assert 1 <= len(exc.value.suggestions) <= 3
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("RTX 4090", "RTX 4090"),
+    ("rtx 4090 laptop", "RTX 4090 Laptop"),
+    ("RTX 3090 24 GB", "RTX 3090"),
+    ("M4 Max 128GB", "Apple M4 Max 40-core GPU 128GB"),
+    ("7900 XTX", "Radeon RX 7900 XTX"),
+    ("AMD Ryzen AI Max+ 395 (Radeon 8060S, 128GB)", "AMD Ryzen AI Max+ 395 128GB"),
+])
+def test_hardware_hits(query: str, expected: str) -> None:
+    assert find_hardware(query).name == expected
+
+
+@pytest.mark.parametrize("query", ["RTX 4090D", "RTX 4090 D", "RTX 4090 Ti", "RTX 3090 48GB", "M4 Ultra"])
+def test_hardware_near_misses(query: str) -> None:
+    with pytest.raises(NotFound):
+        find_hardware(query)
+
+
+def test_tokens_keep_variant_suffixes_apart() -> None:
+    assert tokens("Gemma 3n E4B") == {"gemma", "3n", "e", "4b"}
+    assert tokens("qwen3-30b-a3b") == tokens("Qwen3 30B A3B") == {"qwen", "3", "30b", "a", "3b"}
+    assert "4090d" in tokens("RTX 4090D")
+
+
+def test_overlong_name_is_refused_in_one_line() -> None:
+    with pytest.raises(NotFound) as exc:
+        find_model("x" * (MAX_NAME_CHARS + 1))
+    assert "too long" in str(exc.value) and "\n" not in str(exc.value) and len(str(exc.value)) < 80
+
+
+@pytest.mark.parametrize("query", ["x" * MAX_NAME_CHARS, "Qwen3 Coder Next 80B A3B Thinking 2507", "zz", "a b c " * 33])
+def test_suggest_is_fast_for_any_input(query: str) -> None:
+    for index in (model_index(), hardware_index()):
+        index.suggest(query)  # warm
+        t = time.perf_counter()
+        for _ in range(5):
+            index.suggest(query)
+        assert (time.perf_counter() - t) / 5 < 0.02  # a few ms each on a shared 2-core machine
