@@ -323,7 +323,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     attn_pre = _prefix(attn)
     attn_total = attn_pre[:, -1:]
     attn_off = _take(attn_pre, first_on)
-    peak = np.where(hw.cpu, hw.fp16_or_floor, hw.matrix_or_floor)[None, :] * 1e12 * rt.attn_eff[None, :]
+    peak = hw.matrix[None, :] * 1e12 * rt.attn_eff[None, :]
     host_peak = (host.fp16_tflops if host and host.fp16_tflops else 1.0) * 1e12 * host_eff.attn_eff
     t_attn = np.where(cpu, attn_total / peak, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
     return t_dev + t_host + t_cpu_layers + t_attn + L * rt.layer_us[None, :] * 1e-6
@@ -339,7 +339,7 @@ def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, 
     mfu = rt.prefill_mfu[None, :] * np.where(models.is_moe[:, None], rt.moe_prefill[None, :], 1.0)
     cpu = p.strategy == S_CPU
     devices = np.where(tp, hw.count, 1)[None, :]
-    peak = np.where(cpu, hw.fp16_or_floor[None, :] * 1e12, rt.prefill_peak[None, :] * 1e12 * devices)
+    peak = np.where(cpu, hw.matrix[None, :] * 1e12, rt.prefill_peak[None, :] * 1e12 * devices)
     t_compute = linear / (peak * mfu) + attn / (peak * rt.prefill_attn_eff[None, :])
     n_ubatch = -(-tokens // ubatch)[:, None]
     t_weights = n_ubatch * p.dev_w / (hw.bandwidth[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices))
@@ -421,7 +421,7 @@ def compute(models: ModelTable, hw: HardwareTable, settings: Settings, vendors: 
     cold = ttft + (w.file_total / (host_constants().disk_gbs * 1e9))[:, None]
     # speed.batch_tokens_per_s: bandwidth- or compute-bound, whichever is slower
     flops = 2 * models.linear_params + _attention_flops(models, rows.depth.astype(float))
-    peak = np.where(cpu, hw.fp16_or_floor[None, :], rt.prefill_peak[None, :])
+    peak = np.where(cpu, hw.matrix[None, :], rt.prefill_peak[None, :])
     devices = np.where(tp, hw.count, 1)[None, :]
     t_compute = conc * flops[:, None] / (peak * 1e12 * devices * rt.prefill_mfu[None, :])
     throughput = conc / np.maximum(batch, t_compute)

@@ -170,7 +170,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     # Attention of one new token over the cache is small, latency-bound work: its FLOPs run at a low fraction of
     # peak (large on CPUs), which is why generation slows with depth faster than the KV bytes alone explain.
     # Layers whose KV lives in host RAM attend on the CPU, at the host's rate.
-    peak = (hw.fp16_tflops if cpu_only else hw.matrix_tflops) or 0.5
+    peak = hw.matrix_tflops
     attn = attention_layer_flops(arch, depth) * n_seq
     t_attn = float(attn[on_gpu].sum()) / (peak * 1e12 * eff.attn_eff) if not cpu_only else float(attn.sum()) / (peak * 1e12 * eff.attn_eff)
     if not cpu_only and (~on_gpu).any():
@@ -217,7 +217,7 @@ def matrix_tflops(hw: Hardware, quant: Quant) -> float:
         return hw.fp4_tflops
     if quant.compute in ("fp8", "fp4") and hw.fp8_tflops and hw.arch_key in quant.native_arch:
         return hw.fp8_tflops
-    return hw.matrix_tflops or 0.5
+    return hw.matrix_tflops
 
 
 N_BATCH = 2048  # llama.cpp -b default: the logical batch that is split into ubatches (and pipelined across GPUs)
@@ -250,7 +250,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     attn_eff = eff.prefill_attn_eff or eff.prefill_mfu
     devices = placement.n_devices if tensor_parallel else 1
     if placement.strategy == CPU_ONLY:
-        peak = (hw.fp16_tflops or 0.5) * 1e12
+        peak = hw.matrix_tflops * 1e12
     else:
         peak = matrix_tflops(hw, scenario.quant) * 1e12 * devices
     t_compute = linear / (peak * mfu) + attn / (peak * attn_eff)
@@ -281,7 +281,7 @@ def batch_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, pla
     """Aggregate decode tokens/s of scenario.concurrency sequences: bandwidth- or compute-bound, whichever is slower."""
     step = decode_step(arch, hw, scenario, placement, depth, backend, tensor_parallel)
     eff = efficiency(backend, efficiency_key(hw))
-    peak = (hw.fp16_tflops if placement.strategy == CPU_ONLY else matrix_tflops(hw, scenario.quant)) or 0.5
+    peak = hw.matrix_tflops if placement.strategy == CPU_ONLY else matrix_tflops(hw, scenario.quant)
     devices = placement.n_devices if tensor_parallel else 1
     t_compute = scenario.concurrency * flops_per_token(arch, depth) / (peak * 1e12 * devices * eff.prefill_mfu)
     return scenario.concurrency / max(step.seconds, t_compute)

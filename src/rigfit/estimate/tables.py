@@ -128,8 +128,7 @@ class HardwareTable:
     headroom: np.ndarray
     overhead: np.ndarray
     bandwidth: np.ndarray  # bytes/s
-    fp16_or_floor: np.ndarray  # TFLOPS the CPU path uses (fp16, or 0.5 when unknown)
-    matrix_or_floor: np.ndarray  # TFLOPS a quantized-GGUF path uses (fp16 or bf16, or 0.5 when unknown)
+    matrix: np.ndarray  # TFLOPS a quantized-GGUF path uses (Hardware.matrix_tflops: FP16, else BF16)
     vendor_key: tuple[str, ...]  # "cpu" for CPU profiles, else the vendor
 
     @property
@@ -151,8 +150,7 @@ def hardware_table(hardware: tuple[Hardware, ...]) -> HardwareTable:
         headroom=arr(headroom_bytes),
         overhead=arr(runtime_overhead_bytes),
         bandwidth=arr(lambda h: h.bandwidth_bytes),
-        fp16_or_floor=arr(lambda h: h.fp16_tflops or 0.5),
-        matrix_or_floor=arr(lambda h: h.matrix_tflops or 0.5),
+        matrix=arr(lambda h: h.matrix_tflops),
         vendor_key=tuple("cpu" if h.kind == "cpu" else h.vendor for h in hardware),
     )
 

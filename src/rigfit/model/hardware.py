@@ -42,6 +42,9 @@ class Hardware:
             raise ValueError(f"{self.name}: memory and bandwidth must be positive")
         if self.count < 1:
             raise ValueError(f"{self.name}: device count must be at least 1")
+        if not ((self.fp16_tflops or 0) > 0 or (self.bf16_tflops or 0) > 0):
+            # prefill, attention and batch throughput all need it: no silent stand-in for a missing figure
+            raise ValueError(f"{self.name}: no FP16 or BF16 TFLOPS figure")
 
     @property
     def memory_bytes(self) -> float:
@@ -54,7 +57,7 @@ class Hardware:
     @property
     def matrix_tflops(self) -> float:
         """Dense matrix throughput a quantized-GGUF runtime can use (FP16 tensor rate)."""
-        return self.fp16_tflops or self.bf16_tflops or 0.0
+        return float(self.fp16_tflops or self.bf16_tflops)  # type: ignore[arg-type]
 
     @property
     def display_name(self) -> str:
