@@ -305,13 +305,26 @@ def main() -> int:
         except ImportError:
             predict_speed_row = predict_memory_row = None  # type: ignore[assignment]
         if predict_speed_row is not None:
-            fields = ["model", "hardware", "n_devices", "quant", "backend", "test", "host", "n_ctx", "type_kv",
-                      "model_buffer_mib", "kv_buffer_mib", "tok_s", "n_gpu_layers"]
+            # rows shaped like tests/fixtures/speed_sample.csv and ../shared/benchmarks/memory.csv, one or two
+            # fields replaced by hostile values
+            speed = {"hardware": "RTX 4090", "n_devices": "1", "host": "", "backend": "CUDA", "model": "Llama 3.1 8B",
+                     "quant": "Q4_K_M", "model_size_gib": "4.58", "params_b": "8.03", "ngl": "99", "offload": "",
+                     "test": "tg512", "tok_s": "130.58"}
+            memory = {"model": "Llama 3.1 8B", "quant": "Q4_0", "n_ctx": "512", "type_kv": "f16/f16",
+                      "backend": "CUDA", "model_buffer_mib": "4000", "kv_buffer_mib": "64", "n_gpu_layers": "99"}
+            values = ["", "1", "-1", "0", "8192", "1e9", "nan", "inf", "x", "[/x]", "a\nb", "Llama 3.1 8B",
+                      "RTX 3090", "Q4_K_M", "tg128", "pp512", "pp512 @ d4096", "CPU", "q8_0/q8_0", "1000000000",
+                      "999999999999", "x" * 100_000]
             for _ in range(counts["csv_row"]):
-                row = {f: rng.choice(["", "1", "-1", "0", "8192", "1e9", "nan", "x", "Llama 3.1 8B", "RTX 3090",
-                                      "Q4_K_M", "tg128", "pp512", "tg128 @ d4096", "CUDA", "q8_0/q8_0",
-                                      "1000000000", "999999999999"]) for f in fields if rng.random() < 0.9}
-                fn = predict_speed_row if rng.random() < 0.5 else predict_memory_row
+                use_speed = rng.random() < 0.5
+                row = dict(speed if use_speed else memory)
+                for _ in range(rng.randrange(0, 3)):
+                    key = rng.choice(list(row))
+                    if rng.random() < 0.2:
+                        del row[key]
+                    else:
+                        row[key] = rng.choice(values)
+                fn = predict_speed_row if use_speed else predict_memory_row
                 tally.run("csv_row", lambda r=row, fn=fn: fn(r), (ValueError, LookupError), lambda r=row: repr(r))
 
     elapsed = time.perf_counter() - start

@@ -376,7 +376,10 @@ def serve(
     if not 0 < port < 65536:
         fail(f"--port must be between 1 and 65535, got {port}")
     console.print(f"rigfit web site at http://{escape(host)}:{port}/  (API: /api/v1/estimate, docs: /docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    except OSError as exc:  # address in use, no such address, no permission for a low port
+        fail(f"cannot listen on {host}:{port} ({exc.strerror or exc})")
 
 
 @app.command()
@@ -410,11 +413,13 @@ def best(
 ) -> None:
     """The catalog models that run best on this hardware, with the quant and the command."""
     from rigfit.ingest.best import rank_models
-    from rigfit.query import DEFAULT_HOST, resolve_hardware
+    from rigfit.query import DEFAULT_HOST, check_device_text, check_name, resolve_hardware
 
     if limit < 1:
         fail("--limit must be at least 1")
     try:
+        check_name(hardware, "hardware")
+        check_device_text(hardware)
         hw = resolve_hardware(hardware)
         from rigfit.catalog import find_hardware as _find
 

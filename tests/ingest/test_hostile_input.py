@@ -221,3 +221,24 @@ def test_models_fits_local_measures_the_machine_once(monkeypatch):
     res = runner.invoke(app, ["models", "--fits", "local", "--json"])
     assert res.exit_code == 0, res.output
     assert calls == [1]
+
+
+def test_a_hub_id_with_a_trailing_newline_is_not_fetched():
+    # issue 13: "org/name%0A" over the web became "org/name\n", passed the id check and httpx raised InvalidURL
+    from rigfit.ingest.hub import fetch_config, looks_like_repo_id
+
+    assert looks_like_repo_id("meta-llama/Llama-3.1-8B") is True
+    assert looks_like_repo_id("meta-llama/Llama-3.1-8B\n") is False
+    with pytest.raises(ValueError, match="not a Hugging Face repo id"):
+        fetch_config("meta-llama/Llama-3.1-8B\n")
+
+
+def test_a_damaged_hub_cache_entry_is_one_line(tmp_path, monkeypatch):
+    from rigfit.ingest.hub import fetch_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "rigfit" / "hub"
+    cache.mkdir(parents=True)
+    (cache / "org--model.json").write_text('{"params_b": 1}')  # no "config": was a KeyError
+    with pytest.raises(ValueError, match="cached config is damaged"):
+        fetch_config("org/model", offline=True)
