@@ -72,3 +72,96 @@ def test_models_fits_filter():
     rows = json.loads(run("models", "--fits", "RTX 3060 12GB", "--json").stdout)
     names = {r["name"] for r in rows}
     assert "Llama 3.1 8B" in names and "Llama 3.1 405B" not in names
+
+
+# --- issue 13 (CLI input layer): each test uses the concrete input the issue reports ---------------------------
+
+
+def one_line(res) -> str:
+    lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    assert "Traceback" not in res.output and "╭" not in res.output
+    return lines[0]
+
+
+def test_user_text_is_never_rich_markup():
+    # `rigfit check "[/x]" "RTX 3090"` raised rich.errors.MarkupError; the name must come back as typed
+    res = run("check", "[/x]", "RTX 3090")
+    assert res.exit_code == 2
+    assert "unknown model '[/x]'" in one_line(res)
+
+
+def test_markup_in_a_config_name_renders_as_text(tmp_path):
+    # the model's name comes from the config's _name_or_path and is printed in the summary, advice and commands
+    cfg = {"_name_or_path": "[bold]evil[/x]", "model_type": "llama", "num_hidden_layers": 32, "hidden_size": 4096,
+           "num_attention_heads": 32, "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256,
+           "max_position_embeddings": 131072}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    res = run("check", str(path), "RTX 3090")
+    assert res.exit_code == 0, res.output
+    assert "[bold]evil[/x]" in res.output
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["check", "Llama 3.1 8B"], "Missing argument"),
+    (["check", "Llama 3.1 8B", "RTX 3090", "--bogus"], "No such option: --bogus"),
+    (["check", "Llama 3.1 8B", "RTX 3090", "--context", "lots"], "--context"),
+    (["models", "--fits"], "requires an argument"),
+    (["nosuchcommand"], "No such command"),
+])
+def test_usage_errors_are_one_line_not_a_box(args, needle):
+    res = run(*args)
+    assert res.exit_code == 2
+    assert needle in one_line(res)
+
+
+def test_control_characters_are_not_a_model_name():
+    # "a\nb" resolved to Command A 111B
+    res = run("check", "a\nb", "RTX 3090")
+    assert res.exit_code == 2
+    assert "control characters" in one_line(res)
+
+
+@pytest.mark.parametrize("hardware,needle", [
+    ("99x RTX 3090", "got 99 in 1 part"),                                   # above 64 with a single count
+    ("40x RTX 3090 + 40x RTX 4090", "got 80 in 2 part"),                    # 40 + 40 = 80 > 64
+    (" + ".join(["99x RTX 3090"] * 1000), "hardware name is 14,997 characters"),  # 99,000 GPUs were accepted
+    (" + ".join(["RTX 3090"] * 65), "hardware name is 712 characters"),  # 65·8 + 64·3
+    ("9" * 30 + "x RTX 3090", "far more"),
+])
+def test_device_counts_are_bounded(hardware, needle):
+    res = run("check", "Llama 3.1 8B", hardware)
+    assert res.exit_code == 2
+    line = one_line(res)
+    assert needle in line, line
+
+
+def test_64_devices_in_two_parts_are_accepted():
+    d = check_json("Llama 3.1 8B", "32x RTX 3090 + 32x RTX 4090")
+    assert d["hardware"]["count"] == 64
+
+
+def test_model_names_are_bounded_before_fuzzy_matching():
+    res = run("check", "x" * 100_000, "RTX 3090")
+    assert res.exit_code == 2
+    assert "model name is 100,000 characters; the limit is 200" in one_line(res)
+
+
+def test_validate_with_a_name_too_long_for_the_file_system():
+    res = run("validate", "a" * 300)
+    assert res.exit_code == 2
+    assert "no such file" in one_line(res)
+
+
+def test_a_bug_is_one_line_without_traceback(monkeypatch):
+    import rigfit.cli as cli
+
+    def broken(q, with_market=True):  # noqa: ARG001
+        raise TypeError("unsupported operand")
+
+    monkeypatch.delenv("RIGFIT_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "run_query", broken)
+    res = run("check", "Llama 3.1 8B", "RTX 3090")
+    assert res.exit_code == 1
+    assert "internal error (TypeError)" in one_line(res)

@@ -408,9 +408,12 @@ def serve(
     # Past max_active + max_waiting connections at once uvicorn itself answers 503 (nothing queues without bound);
     # a short accept backlog keeps the kernel from queueing thousands more. SIGTERM: stop accepting, finish what
     # is in flight for at most 5 s, exit.
-    uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=max_active + max_waiting,
-                backlog=64)
+    try:
+        uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=max_active + max_waiting,
+                    backlog=64)
+    except OSError as exc:  # address in use, no such address, no permission for a low port
+        fail(f"cannot listen on {host}:{port} ({exc.strerror or exc})")
 
 
 @app.command()

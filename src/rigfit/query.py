@@ -57,7 +57,8 @@ def check_device_text(text: str) -> None:
 
 def check_names(q: "Query") -> None:
     """Every name of a query, at the input edge, before any lookup, file probe or fuzzy match."""
-    check_name(q.model, "model", MAX_PATH_CHARS)
+    check_name(q.model, "model", len(q.model))  # first: control characters never reach the file system
+    check_name(q.model, "model", MAX_PATH_CHARS if looks_like_path(q.model) else MAX_NAME_CHARS)
     check_name(q.hardware, "hardware")
     check_device_text(q.hardware)
     for what, value in (("quant", q.quant), ("workload", q.workload), ("mode", q.mode), ("KV cache type", q.kv_type),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import platform
 import subprocess
@@ -97,7 +98,19 @@ def measure_ram_bandwidth(seconds: float = 0.3, size_mib: int = 256) -> float:
     return round(best, 1)
 
 
+# One detection per process: the bandwidth probe copies 256 MiB for 0.3 s, and `models --fits local` resolves
+# "local" once per catalog model (65 s when each measured again). Keyed by `measure`.
+_DETECTED: dict[bool, dict[str, Any]] = {}
+
+
 def detect(measure: bool = True) -> dict[str, Any]:
+    """This machine, measured on the first call of the process; later calls return a copy of that result."""
+    if measure not in _DETECTED:
+        _DETECTED[measure] = _detect(measure)
+    return copy.deepcopy(_DETECTED[measure])
+
+
+def _detect(measure: bool) -> dict[str, Any]:
     import psutil
 
     vm = psutil.virtual_memory()

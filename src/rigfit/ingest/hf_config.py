@@ -108,7 +108,7 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": name, "source": source, "hf_repo": cfg.get("_name_or_path", ""),
         "vocab_size": int(cfg["vocab_size"]), "hidden_size": hidden, "num_layers": n, "num_heads": heads,
-        "num_kv_heads": int(kv), "head_dim": int(_first(cfg, "head_dim", default=hidden // heads)),
+        "num_kv_heads": bounded(kv, "num_kv_heads", MAX_HEADS), "head_dim": int(_first(cfg, "head_dim", default=hidden // heads)),
         "intermediate_size": int(_first(cfg, "intermediate_size", "ffn_hidden_size", "n_inner", default=4 * hidden)),
         "tie_embeddings": bool(cfg.get("tie_word_embeddings", False)), "max_context": max_ctx, "mixers": mixers,
         "ffn_gated": str(cfg.get("hidden_act", cfg.get("mlp_hidden_act", "silu"))) not in ("relu2", "gelu", "gelu_new"),

@@ -17,7 +17,8 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def looks_like_repo_id(text: str) -> bool:
-    return bool(REPO_ID.match(text.strip()))
+    # fullmatch, not match + strip: "org/name\n" (a %0A in a URL) is not an id ($ matches before a final newline)
+    return bool(REPO_ID.fullmatch(text))
 
 
 def cache_dir() -> Path:
@@ -32,9 +33,15 @@ def _cache_file(repo_id: str) -> Path:
 def fetch_config(repo_id: str, offline: bool = False, endpoint: str | None = None) -> tuple[dict[str, Any], float | None]:
     """(config dict, parameter count in billions or None). ValueError with one line on any failure."""
     cached = _cache_file(repo_id)
-    if cached.exists():
-        data = json.loads(cached.read_text(encoding="utf-8"))
-        return data["config"], data.get("params_b")
+    if not looks_like_repo_id(repo_id):
+        raise ValueError(f"{repo_id[:100]!r} is not a Hugging Face repo id (org/name)")
+    if cached.is_file():
+        try:
+            data = json.loads(cached.read_text(encoding="utf-8"))
+            return dict(data["config"]), data.get("params_b")
+        except (ValueError, KeyError, TypeError, RecursionError, OSError):
+            raise ValueError(f"{repo_id}: the cached config is damaged; delete {cached.name} from the rigfit "
+                             "cache and fetch again") from None
     if offline:
         raise ValueError(f"{repo_id}: not in the local cache ({cached.parent}); run once without --offline")
     try:
@@ -71,8 +78,9 @@ def _check_reachable(repo_id: str, endpoint: str | None) -> None:
     base = (endpoint or constants.ENDPOINT).rstrip("/")
     try:
         httpx.head(f"{base}/{repo_id}/resolve/main/config.json", timeout=5.0, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise ValueError(f"{repo_id}: cannot reach the hub at {base} ({type(exc).__name__}); use --offline with a "
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        # the endpoint is not named: over the web it would tell a visitor where this server fetches from
+        raise ValueError(f"{repo_id}: cannot reach the hub ({type(exc).__name__}); use --offline with a "
                          "cached repo, or pass a local config.json") from None
 
 

@@ -96,6 +96,8 @@ class Architecture:
                 raise ValueError(f"{self.name}: {what} must be positive, got {value}")
         if self.num_kv_heads < 0 or self.intermediate_size < 0:
             raise ValueError(f"{self.name}: negative num_kv_heads or intermediate_size")
+        if self.num_kv_heads < 1 and set(self.mixers) & ATTENTION_KINDS:
+            raise ValueError(f"{self.name}: attention layers need num_kv_heads of at least 1")
         if self.sliding_window is not None and self.sliding_window < 1:
             raise ValueError(f"{self.name}: sliding_window must be positive, got {self.sliding_window}")
         if self.moe and not 1 <= self.moe.experts_per_token <= self.moe.num_experts:
