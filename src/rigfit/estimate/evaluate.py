@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
-from rigfit.estimate.fit import CPU_ONLY, FITS, FULL_GPU, NO_FIT, OFFLOAD, TIGHT, MemoryNeed, Placement, memory_need, place
+from rigfit.estimate.fit import NO_FIT, OFFLOAD, TIGHT, MemoryNeed, Placement, fits_on_device, memory_need, place
 from rigfit.estimate.grade import Grade, grade
 from rigfit.estimate.memory import KV_PAD
 from rigfit.estimate.speed import batch_tokens_per_s, decode_tokens_per_s, default_backend, load_seconds, prefill_seconds
@@ -95,10 +95,10 @@ def safe_context(req: Request, quant: Quant | None = None, concurrency: int | No
 @lru_cache(maxsize=20000)
 def _safe_context(arch: Architecture, hw: Hardware, quant: Quant, kv_type: str, concurrency: int,
                   host: Hardware | None) -> int:
-    """Binary search over full placements (the matrix engine computes the same limit in closed form)."""
+    """Bisection over place()'s on-device test (the matrix engine computes the same limit in closed form)."""
     def ok(ctx: int) -> bool:
-        p = place(arch, hw, Scenario(quant=quant, context=ctx, kv_type=kv_type, concurrency=concurrency, host=host))
-        return p.status == FITS and p.strategy in (FULL_GPU, CPU_ONLY)
+        s = Scenario(quant=quant, context=ctx, kv_type=kv_type, concurrency=concurrency, host=host)
+        return fits_on_device(arch, hw, s)
 
     return largest_context(arch.max_context, ok)
 

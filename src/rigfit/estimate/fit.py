@@ -113,13 +113,30 @@ def _host_capacity(hw: Hardware, scenario: Scenario) -> float:
     return usable_memory_bytes(scenario.host)
 
 
+def device_room(hw: Hardware) -> float:
+    """Bytes one device lets weights, context state and the compute buffer use: usable memory less llama.cpp's
+    margin and the runtime's own overhead."""
+    return usable_memory_bytes(hw) - headroom_bytes(hw) - runtime_overhead_bytes(hw)
+
+
+def full_device_bytes(arch: Architecture, hw: Hardware, scenario: Scenario) -> float:
+    """What everything on the device(s) asks for: weights, KV and recurrent state, one compute buffer per device."""
+    state = kv_cache_layer_bytes(arch, scenario).sum() + recurrent_state_layer_bytes(arch, scenario.concurrency).sum()
+    return weight_bytes(arch, scenario.quant).device_total + float(state) + compute_buffer_bytes(arch, scenario) * hw.count
+
+
+def fits_on_device(arch: Architecture, hw: Hardware, scenario: Scenario) -> bool:
+    """place()'s first test: the whole model with its context fits, margin kept (status fits, nothing offloaded)."""
+    return full_device_bytes(arch, hw, scenario) <= device_room(hw) * hw.count
+
+
 def place(arch: Architecture, hw: Hardware, scenario: Scenario, expert_offload: bool = True) -> Placement:
     w = weight_bytes(arch, scenario.quant)
     kv_layers = kv_cache_layer_bytes(arch, scenario)
     compute = compute_buffer_bytes(arch, scenario)
     need = _need(arch, hw, scenario, w, kv_layers, compute)
     n = hw.count
-    cap = usable_memory_bytes(hw) - headroom_bytes(hw) - runtime_overhead_bytes(hw)  # per device
+    cap = device_room(hw)  # per device
     margin = headroom_bytes(hw)
     layer_state = kv_layers + recurrent_state_layer_bytes(arch, scenario.concurrency)
     host_cap = _host_capacity(hw, scenario)
