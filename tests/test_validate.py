@@ -149,3 +149,13 @@ def test_tensor_parallel_and_e2e_and_batch(tmp_path):
     assert r[6].predicted < r[5].predicted  # the prompt's time counts in e2e
     assert r[2].predicted < r[7].predicted <= 8 * r[2].predicted
     assert "e2e needs" in r[8].error and "unknown metric" in r[9].error
+
+
+def test_nul_and_invalid_utf8_bytes_fail_their_row_only(tmp_path):
+    p = tmp_path / "rows.csv"
+    p.write_bytes(HEADER.encode() + b"RTX 4090,1,,CUDA,Llama 3.1 8B,Q4_K_M,tg128,130,s,n\n"
+                  + b"RTX 4090,1,,CU\xff\xfeDA,Llama 3.1 8B,Q4_K_M,tg128,130,s,n\x00\n")
+    res = [r for r in validate_file(p) if r.kind == "decode"]
+    assert [r.line for r in res] == [2, 3]
+    assert res[0].predicted is not None  # the mangled backend is no backend: an error, never CPU
+    assert res[1].predicted is None and "unknown backend" in res[1].error

@@ -246,7 +246,7 @@ def predict_memory_row(row: dict[str, str]) -> list[tuple[str, float, float]]:
 def read_rows(path: Path) -> list[dict[str, str] | str]:
     """The file's data rows as {column: stripped text}; a row that cannot be read (more cells than the header,
     a cell over MAX_FIELD_CHARS, a csv syntax error) is the reason as a string, in its place."""
-    text = path.read_text(encoding="utf-8").replace("\x00", "")
+    text = path.read_text(encoding="utf-8", errors="replace").replace("\x00", "")  # bad bytes fail their row only
     old_limit = csv.field_size_limit()
     csv.field_size_limit(READ_FIELD_LIMIT)
     try:
