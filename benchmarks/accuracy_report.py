@@ -125,7 +125,7 @@ def runtime_section() -> list[str]:
             row = rows[r.line - 2]
             side = "held out" if held_out(row) else "calibration"
             runtime = r.backend + ("" if r.backend != "vLLM" or int(row.get("n_devices") or 1) == 1
-                                   else " (tensor parallel)")
+                                   else " (tensor parallel: never fitted)")
             sides[side]["runtime"][runtime].append(r)
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
