@@ -1,4 +1,6 @@
-"""Write docs/accuracy.md: rigfit's error against measured llama-bench rows, per hardware family and backend.
+"""Write docs/accuracy.md: rigfit's error against measured llama-bench rows, per hardware family and backend, then
+against the other runtimes' rows in benchmarks/data/ (MLX, vLLM, ExLlama, llama.cpp Metal on M3-M5), split into the
+rows benchmarks/calibrate_runtimes.py fitted on and the rows it held out.
 
     .venv/bin/python benchmarks/accuracy_report.py ../shared/benchmarks/speed.csv > docs/accuracy.md
 """
@@ -11,7 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from rigfit.catalog import NotFound, find_hardware
-from rigfit.validate import backend_of, summary, validate_file
+from rigfit.validate import RowResult, backend_of, summary, summary_by_backend, validate_file
+
+sys.path.insert(0, str(Path(__file__).parent))
+from calibrate_runtimes import DATA, held_out  # noqa: E402
 
 
 def family(name: str) -> str:
@@ -87,7 +92,55 @@ def main() -> None:
               ""]
     if unresolved:
         lines += ["## Rows not resolved", ""] + [f"- line {ln}: {lab} — {err}" for ln, lab, err in unresolved] + [""]
+    lines += runtime_section()
     sys.stdout.write("\n".join(lines))
+
+
+def _stats_table(groups: dict[str, list[RowResult]], title: str) -> list[str]:
+    out = [f"| {title} | kind | n | median abs % | p90 abs % | bias (median signed %) |", "|---|---|---|---|---|---|"]
+    for g in sorted(groups):
+        per = summary_by_backend([RowResult(r.line, r.kind, r.label, r.measured, r.predicted, r.error, "all")
+                                  for r in groups[g]]).get("all", {})
+        for kind in ("decode", "prefill"):
+            k = per.get(kind) or {}
+            if k.get("n"):
+                out.append(f"| {g} | {kind} | {k['n']} | {fmt(k['median'])} | {fmt(k['p90'])} | {fmt(k['bias'])} |")
+    return out + [""]
+
+
+def runtime_section() -> list[str]:
+    """Tables per runtime and per hardware family over benchmarks/data/*.csv, calibration and held-out rows apart."""
+    sides: dict[str, dict[str, dict[str, list[RowResult]]]] = {
+        side: {"runtime": defaultdict(list), "family": defaultdict(list)} for side in ("calibration", "held out")}
+    files = sorted(DATA.glob("*.csv"))
+    unresolved = []
+    for path in files:
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        for r in validate_file(path):
+            if r.kind == "memory":
+                continue
+            if r.predicted is None:
+                unresolved.append((path.name, r.line, r.error))
+                continue
+            row = rows[r.line - 2]
+            side = "held out" if held_out(row) else "calibration"
+            runtime = r.backend + ("" if r.backend != "vLLM" or int(row.get("n_devices") or 1) == 1
+                                   else " (tensor parallel: never fitted)")
+            sides[side]["runtime"][runtime].append(r)
+            sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
+    lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
+             f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
+             "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
+             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., and `Metal/apple_m3`..`m5`) on the rows",
+             "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
+             "Errors are (predicted − measured) / measured; bias is the median signed error.", ""]
+    for side in ("held out", "calibration"):
+        lines += [f"### {side.capitalize()} rows, by runtime", ""] + _stats_table(sides[side]["runtime"], "runtime")
+        lines += [f"### {side.capitalize()} rows, by hardware family", ""] + _stats_table(sides[side]["family"],
+                                                                                          "hardware family / runtime")
+    if unresolved:
+        lines += ["Rows not resolved: " + "; ".join(f"{f} line {ln} ({e})" for f, ln, e in unresolved), ""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -334,7 +334,7 @@ def validate(
     """Predict every measured row and report the error: median and p90 absolute % error, and bias."""
     from pathlib import Path
 
-    from rigfit.validate import summary, validate_file
+    from rigfit.validate import summary, summary_by_backend, validate_file
 
     path = Path(file)
     try:
@@ -355,7 +355,7 @@ def validate(
     resolved = {r.line for r in results if r.predicted is not None}
     stats = summary(results)
     unresolved = sorted({(r.line, r.label, r.error) for r in results if r.predicted is None})
-    data = {"rows": len(lines), "resolved": len(resolved), **stats,
+    data = {"rows": len(lines), "resolved": len(resolved), **stats, "by_backend": summary_by_backend(results),
             "unresolved": [{"line": ln, "row": lab, "error": e} for ln, lab, e in unresolved]}
     if as_json:
         emit_json(data)
