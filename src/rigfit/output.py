@@ -46,6 +46,7 @@ def model_dict(a: Architecture) -> dict[str, Any]:
         "max_context": a.max_context,
         "hf_repo": a.hf_repo,
         "source": a.source,
+        "verified": a.verified,
     }
 
 
@@ -64,6 +65,7 @@ def hardware_dict(h: Hardware) -> dict[str, Any]:
         "msrp_usd": h.msrp_usd,
         "year": h.year,
         "sources": dict(h.sources),
+        "verified": h.verified,
     }
 
 

@@ -15,6 +15,8 @@ from rigfit.catalog.resolve import MAX_NAME_CHARS, hardware_index, model_index, 
     ("Qwen3 30B", "Qwen3 30B A3B"),  # the only Qwen3 entry with a 30B size and nothing else
     ("deepseek r1 distill qwen 7b", "DeepSeek R1 Distill Qwen 7B"),
     ("gpt oss 20b", "gpt-oss 20B"),
+    ("qwen2.5:7b-instruct-q4_K_M", "Qwen2.5 7B"),  # an Ollama tag: the quant suffix names a file, not a model
+    ("Llama-3.1-8B-Instruct-Q8_0.gguf", "Llama 3.1 8B"),
 ])
 def test_model_hits(query: str, expected: str) -> None:
     assert find_model(query).name == expected

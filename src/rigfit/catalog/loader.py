@@ -84,6 +84,7 @@ def architecture_from_entry(e: dict[str, Any]) -> Architecture:
         notes=str(e.get("notes", "") or ""),
         gguf_repo=str(e.get("gguf_repo", "") or ""),
         ffn_gated=bool(e.get("ffn_gated", True)),
+        verified=bool(e.get("verified", True)),
     )
 
 
@@ -135,6 +136,7 @@ def hardware_from_entry(e: dict[str, Any]) -> Hardware:
         aliases=tuple(str(a) for a in e.get("aliases") or ()),
         sources=tuple((str(k), str(v)) for k, v in (e.get("sources") or {}).items()),
         notes=str(e.get("notes", "") or ""),
+        verified=bool(e.get("verified", True)),
     )
 
 

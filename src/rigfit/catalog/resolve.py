@@ -16,6 +16,12 @@ NOISE_WORDS = frozenset({
     "gguf", "gb", "gib",
 })
 
+# Quantization and packaging suffixes people paste with a model name (Ollama tags, GGUF file names): "q4_K_M",
+# "Q8_0", "IQ4_XS", "fp16", "AWQ", "4bit". They name a file of the model, not another model, so model and hardware
+# lookups drop them (the quant index keeps them: there they are the name).
+_QUANT_SUFFIX = re.compile(r"(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]+)*|f16|fp16|bf16|fp8|mxfp4|nvfp4|awq|gptq|gguf|mlx|\d+bit)(?![a-z0-9])",
+                           re.I)
+
 # A name longer than this is no model or machine name: refused before any matching (bounds the fuzzy work).
 MAX_NAME_CHARS = 200
 # Suggestions: the full difflib ratio runs only on the best few candidates by the cheap bounds.
@@ -98,7 +104,7 @@ class Index(Generic[T]):
         for table in (self.exact, self.loose):
             if stripped in table:
                 return table[stripped]
-        q = tokens(query)
+        q = tokens(query if self.contained else _QUANT_SUFFIX.sub(" ", query))
         if q:
             matches = [(len(ts - q), i, e) for i, (ts, e) in enumerate(self.token_sets) if q <= ts]
             if matches:

@@ -80,6 +80,7 @@ class Architecture:
     release: str = ""
     notes: str = ""
     gguf_repo: str = ""
+    verified: bool = True  # False: shapes not yet checked against the cited config.json (shown to users)
     ffn_gated: bool = True  # SwiGLU/GeGLU (gate, up, down); False for plain MLPs (relu², gelu: up, down)
     # Exact tensor bytes of a GGUF file: (embedding, output, per-layer dense, per-layer routed experts)
     exact_weights: tuple[float, float, tuple[float, ...], tuple[float, ...]] | None = None

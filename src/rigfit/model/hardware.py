@@ -33,6 +33,7 @@ class Hardware:
     aliases: tuple[str, ...] = field(default_factory=tuple)
     sources: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     notes: str = ""
+    verified: bool = True  # False: a figure not yet checked against its cited primary source
     count: int = 1  # identical devices used together
 
     __hash__ = cached_hash
