@@ -75,6 +75,8 @@ class OneLineErrors(TyperGroup):
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors,
                   help="Will this LLM run on this hardware, and how well?")
 
+SHORT_FIT = {"fits": "fits", "tight": "tight", "offload": "offload", "no_fit": "won't run"}
+PICK_LABELS = {"budget": "budget", "value": "value", "vendor": "same vendor"}
 GRADE_STYLE = {"S": "bold magenta", "A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "F": "bold red"}
 
 
@@ -194,22 +196,22 @@ def render_check(d: dict[str, Any]) -> None:
     for a in d["advice"]:
         console.print(f"  • {escape(a)}")
 
+    # tables sized for an 80-column terminal: short headers, short labels, nothing wrapped
     wt = Table(title="Performance by workload", title_justify="left")
-    for c in ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context", "On device"):
-        wt.add_column(c, justify="right" if c not in ("Workload", "Fit") else "left")
+    for c in ("Workload", "Grade", "Fit", "tok/s", "TTFT s", "Context", "On device"):
+        wt.add_column(c, justify="left" if c in ("Workload", "Fit") else "right", no_wrap=True)
     for w in d["workloads"]:
-        wt.add_row(w["label"], grade_text(w["grade"], w["score"]), w["fit"], tps(w["decode_tps"]), f"{w['ttft_s']:.2f}",
-                   ctx_label(w["context"]), ctx_label(w["safe_context"]))
+        wt.add_row(w["label"], grade_text(w["grade"], w["score"]), SHORT_FIT[w["fit"]], tps(w["decode_tps"]),
+                   f"{w['ttft_s']:.2f}", ctx_label(w["context"]), ctx_label(w["max_context_on_device"]))
     console.print(wt)
 
     qt = Table(title=f"Quantizations on {escape(h['display_name'])}", title_justify="left")
-    for c in ("Quant", "Bits", "Weights GiB", "Total GiB", "Quality", "Fit", "Grade", "Decode tok/s", "On device"):
-        qt.add_column(c, justify="left" if c in ("Quant", "Quality", "Fit") else "right")
+    for c in ("Quant", "bpw", "GiB", "Quality", "Fit", "Grade", "tok/s", "On device"):
+        qt.add_column(c, justify="left" if c in ("Quant", "Quality", "Fit") else "right", no_wrap=True)
     for q in d["quants"]:
-        name = escape(q["name"]) + (" ★ best" if q["best"] else "")
-        qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['weights_gib']:.1f}", f"{q['total_gib']:.1f}", q["quality"],
-                   q["fit_label"], grade_text(q["grade"], q["score"]), tps(q["decode_tps"] or 0),
-                   ctx_label(q["max_context_on_device"]))
+        name = escape(q["name"]) + (" ★" if q["best"] else "")
+        qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['total_gib']:.1f}", q["quality"], SHORT_FIT[q["fit"]],
+                   grade_text(q["grade"], q["score"]), tps(q["decode_tps"] or 0), ctx_label(q["max_context_on_device"]))
     console.print(qt)
     if d["best_quant_reason"]:
         console.print(f"[bold]Best quant:[/] {escape(d['best_quant_reason'])}")
@@ -219,12 +221,12 @@ def render_check(d: dict[str, Any]) -> None:
 
     if d["upgrades"]:
         ut = Table(title="Upgrade options", title_justify="left")
-        for c in ("Pick", "Hardware", "Memory", "Bandwidth", "Grade", "Decode tok/s", "MSRP"):
-            ut.add_column(c)
+        for c in ("Pick", "Hardware", "GiB", "GB/s", "Grade", "tok/s", "Price"):
+            ut.add_column(c, justify="left" if c in ("Pick", "Hardware") else "right")
         for u in d["upgrades"]:
-            ut.add_row(u["pick"], u["hardware"], f"{u['memory_gib']:g} GiB ({u['memory_delta_gib']:+g})",
-                       f"{u['bandwidth_gbs']:,.0f} GB/s ({u['bandwidth_delta_gbs']:+,.0f})", grade_text(u["grade"], u["score"]),
-                       tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}")
+            ut.add_row(PICK_LABELS.get(u["pick"], u["pick"]), escape(u["hardware"]), f"{u['memory_gib']:g}",
+                       f"{u['bandwidth_gbs']:,.0f}", grade_text(u["grade"], u["score"]), tps(u["decode_tps"]),
+                       f"${u['msrp_usd']:,.0f}")
         console.print(ut)
         for u in d["upgrades"]:
             console.print(f"  [bold]{escape(u['hardware'])}[/]: {escape(' '.join(u['why']))}")
