@@ -303,6 +303,7 @@ def create_app() -> FastAPI:
             "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
             "contexts": CHART_CONTEXTS, "base_url": base,
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
+            "legend": svg.memory_legend(d["memory"]),
             "points": points, "chart": svg.context_chart(points),
             "faq": faq(d), "embed_url": f"/embed/{pair_slug}{suffix}",
             "embed_abs": f"{str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
