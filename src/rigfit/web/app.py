@@ -27,7 +27,7 @@ from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
-from rigfit.web import slugs, svg
+from rigfit.web import search, slugs, svg
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -125,6 +125,37 @@ def popular_pairs() -> list[dict[str, Any]]:
                     "grade": d["grade"], "score": d["score"], "decode_tps": d["speed"]["decode_tps"],
                     "verdict": d["verdict"], "fit_label": d["fit_label"]})
     return out
+
+
+# A results page computes at most this many pairs (each ~16 ms without the market scan).
+MAX_SEARCH_PAIRS = 72
+SHOWN_PAIRS = 12
+
+
+def search_pairs(ms: search.Side, hs: search.Side) -> list[dict[str, Any]]:
+    """The best-graded pairs among the candidates of a search, from the same rows as the index pages."""
+    models = [ms.entry] if ms.entry else ms.candidates[:6]
+    hws = [hs.entry] if hs.entry else hs.candidates[: max(1, MAX_SEARCH_PAIRS // max(1, len(models)))]
+    out = []
+    for m in models:
+        for h in hws:
+            try:
+                d = quick_report(m.name, h.name)
+            except UserError:
+                continue
+            out.append({"model": m.name, "hardware": h.name, "url": slugs.pair_url(m.name, h.name),
+                        "grade": d["grade"], "score": d["score"], "decode_tps": d["speed"]["decode_tps"],
+                        "fit_label": d["fit_label"]})
+    return sorted(out, key=lambda r: (-r["score"], -r["decode_tps"]))[:SHOWN_PAIRS]
+
+
+def variant_links(model: str, hardware: str, d: dict[str, Any]) -> dict[str, Any]:
+    """The other memory / core configurations of this hardware, as pair-page links (one device only)."""
+    if hardware == "local" or d["hardware"]["count"] > 1:
+        return {"variants": [], "variant_base": ""}
+    hw = find_hardware(hardware)
+    return {"variants": [(v.name, slugs.pair_url(model, v.name)) for v in search.variants(hw)],
+            "variant_base": search.variant_base(hw)[1]}
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -235,14 +266,13 @@ def create_app() -> FastAPI:
         arch, hw, mtext, htext = slugs.split_pair(pair)
         if arch and hw:
             return arch.name, hw.name
-        sugg: list[tuple[str, str]] = []
-        if not arch:
-            for name in slugs.model_suggestions(mtext):
-                sugg.append((f"{name} on {hw.name if hw else htext}", slugs.pair_url(name, hw.name if hw else htext)))
-        if not hw:
-            for name in slugs.hardware_suggestions(htext or pair):
-                sugg.append((f"{arch.name if arch else mtext} on {name}", slugs.pair_url(arch.name if arch else mtext, name)))
-        raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg[:6])
+        # every suggestion is a pair of real catalog entries, so each link lands on a page
+        models = [arch.name] if arch else slugs.model_suggestions(mtext or pair)[:3]
+        hws = [hw.name] if hw else slugs.hardware_suggestions(htext or pair)[:3]
+        sugg = [(f"{m} on {h}", slugs.pair_url(m, h)) for m in models for h in hws]
+        sugg.append((f"Search for {mtext.replace('-', ' ')!r} on {htext.replace('-', ' ')!r}",
+                     "/check?" + urlencode({"model": mtext.replace("-", " "), "hardware": htext.replace("-", " ")})))
+        raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg)
 
     def report_or_error(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
                         gpus: int | None) -> dict[str, Any]:
@@ -257,27 +287,23 @@ def create_app() -> FastAPI:
             "models": [m.name for m in load_models()], "hardware": [h.name for h in load_hardware()],
             "popular": popular_pairs()})
 
-    @app.get("/check")
-    def check(model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
-        try:
-            arch = find_model(model)
-        except NotFound as exc:
-            arch, miss = None, exc
-        if arch and hardware.strip().lower() in LOCAL_NAMES:  # this machine (the site served locally)
-            return RedirectResponse(slugs.pair_url(arch.name, "local"), status_code=303)
-        try:
-            hw = find_hardware(hardware)
-        except (NotFound, ValueError) as exc:
-            hw, miss = None, exc
-        if arch and hw:
-            if hw.count > 1 and slugs.hardware_for(slug(hw.name)):  # "2x RTX 3090": the pair page with ?gpus=2
-                return RedirectResponse(f"{slugs.pair_url(arch.name, hw.name)}?gpus={hw.count}", status_code=303)
-            return RedirectResponse(slugs.pair_url(arch.name, hw.name), status_code=303)
-        sugg = [(f"{n} on {hw.name if hw else hardware}", slugs.pair_url(n, hw.name if hw else hardware))
-                for n in ([] if arch else slugs.model_suggestions(model))]
-        sugg += [(f"{arch.name if arch else model} on {n}", slugs.pair_url(arch.name if arch else model, n))
-                 for n in ([] if hw else slugs.hardware_suggestions(hardware))]
-        raise PageError(404, "Not in the catalog", str(miss), sugg)
+    @app.get("/check", response_class=HTMLResponse)
+    def check(request: Request, model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
+        """Free text to the pair page when both sides name one entry; otherwise a results page (never a 404)."""
+        ms = search.search_model(model)
+        if ms.entry and hardware.strip().lower() in LOCAL_NAMES:  # this machine (the site served locally)
+            return RedirectResponse(slugs.pair_url(ms.entry.name, "local"), status_code=303)
+        hs = search.search_hardware(hardware)
+        if ms.entry and hs.entry:
+            hw = hs.entry
+            if hardware.strip() and hw.count > 1 and slugs.hardware_for(slug(hw.name)):  # "2x RTX 3090": ?gpus=2
+                return RedirectResponse(f"{slugs.pair_url(ms.entry.name, hw.name)}?gpus={hw.count}", status_code=303)
+            # "m4 max" lands on one configuration; the pair page lists the others to pick from
+            return RedirectResponse(slugs.pair_url(ms.entry.name, hw.name), status_code=303)
+        return templates.TemplateResponse(request, "results.html", {
+            "model_text": model, "hardware_text": hardware, "ms": ms, "hs": hs,
+            "pairs": search_pairs(ms, hs), "models": [m.name for m in load_models()],
+            "hardware": [h.name for h in load_hardware()]})
 
     @app.get("/can-run/{pair:path}", response_class=HTMLResponse)
     def pair_page(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,
@@ -305,6 +331,7 @@ def create_app() -> FastAPI:
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
             "legend": svg.memory_legend(d["memory"]),
             "points": points, "chart": svg.context_chart(points),
+            **variant_links(model, hardware, d),
             "faq": faq(d), "embed_url": f"/embed/{pair_slug}{suffix}",
             "embed_abs": f"{str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
             "card_url": f"/card/{pair_slug}.svg{suffix}",
