@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -23,11 +24,13 @@ from rigfit.catalog import (
     load_quants,
 )
 from rigfit.catalog.workloads import load_modes, load_workloads
+from rigfit.model.scenario import KV_TYPE_BYTES
 from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
 from rigfit.web import search, slugs, svg
+from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 
 HERE = Path(__file__).parent
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
@@ -51,9 +54,8 @@ def web_model(model: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def cached_report(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
-                  gpus: int | None) -> dict[str, Any]:
-    return report_dict(run_query(Query(web_model(model), hardware, quant, context, workload, mode, gpus)))
+def cached_report(model: str, hardware: str, inp: Inputs = Inputs()) -> dict[str, Any]:
+    return report_dict(run_query(inp.query(web_model(model), hardware)))
 
 
 @lru_cache(maxsize=4096)
@@ -63,21 +65,20 @@ def quick_report(model: str, hardware: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4096)
-def context_report(model: str, hardware: str, quant: str, context: int, workload: str, mode: str,
-                   gpus: int | None) -> dict[str, Any]:
+def context_report(model: str, hardware: str, inp: Inputs) -> dict[str, Any]:
     """One point of the context chart: the report at that context, without the market scan."""
-    return report_dict(run_query(Query(model, hardware, quant, context, workload, mode, gpus), with_market=False))
+    return report_dict(run_query(inp.query(model, hardware), with_market=False))
 
 
 @lru_cache(maxsize=256)
-def context_points(model: str, hardware: str, quant: str, workload: str, mode: str, gpus: int | None) -> list[dict]:
+def context_points(model: str, hardware: str, inp: Inputs) -> list[dict]:
     """Decode tok/s and memory at 4K..128K (capped at the model's max_context), read from report_dict."""
     out = []
     max_context = find_model(model).max_context
     for ctx in CHART_CONTEXTS:
         if ctx > max_context:
             break
-        d = context_report(model, hardware, quant, ctx, workload, mode, gpus)
+        d = context_report(model, hardware, replace(inp, context=ctx))
         out.append({"context": ctx, "decode_tps": d["speed"]["decode_tps"], "total_gib": d["memory"]["total_gib"],
                     "available_gib": d["memory"]["available_gib"], "fit": d["fit"]})
     return out
@@ -241,6 +242,7 @@ def create_app() -> FastAPI:
         """A value that is not even of the right type (context=abc): 422 with one line, like UserError."""
         message = validation_message(exc)
         if is_api(request):
+            message = api_terms(message)
             return JSONResponse({"detail": message}, status_code=422)
         return templates.TemplateResponse(request, "error.html", {"title": "Cannot check that", "message": message,
                                                                    "suggestions": []}, status_code=422)
@@ -274,10 +276,12 @@ def create_app() -> FastAPI:
                      "/check?" + urlencode({"model": mtext.replace("-", " "), "hardware": htext.replace("-", " ")})))
         raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg)
 
-    def report_or_error(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
-                        gpus: int | None) -> dict[str, Any]:
+    def report_or_error(request: Request, model: str, hardware: str, inp: Inputs) -> dict[str, Any]:
+        extra = unknown_params(request, KNOWN)
+        if extra:
+            raise PageError(422, "Cannot check that", extra)
         try:
-            return cached_report(model, hardware, quant, context, workload, mode, gpus)
+            return cached_report(model, hardware, inp)
         except UserError as exc:
             raise PageError(422, "Cannot check that", str(exc)) from exc
 
@@ -306,14 +310,16 @@ def create_app() -> FastAPI:
             "hardware": [h.name for h in load_hardware()]})
 
     @app.get("/can-run/{pair:path}", response_class=HTMLResponse)
-    def pair_page(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,
-                  workload: str = "chat", mode: str = "balanced", gpus: int | None = None):  # type: ignore[no-untyped-def]
+    def pair_page(request: Request, pair: str, inp: Inputs = Depends(inputs)):  # type: ignore[no-untyped-def]
         model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        d = report_or_error(request, model, hardware, inp)
         base = slugs.pair_url(model, hardware)
         st = d["settings"]
         # the canonical spelling of every choice (what the engine resolved), so links are stable and safe
-        state = {"quant": st["quant"], "context": context, "workload": st["workload"], "mode": st["mode"], "gpus": gpus}
+        canon = replace(inp, quant=st["quant"], workload=st["workload"], mode=st["mode"])
+        state = {"quant": st["quant"], "context": inp.context, "workload": st["workload"], "mode": st["mode"],
+                 "gpus": inp.gpus, "kv_type": inp.kv_type if inp.kv_type != "f16" else None,
+                 "host": d["host"]["name"] if inp.host and d["host"] else None, "runtime": inp.runtime}
 
         def link(**change: Any) -> str:
             params = {k: v for k, v in {**state, **change}.items() if v is not None}
@@ -321,13 +327,13 @@ def create_app() -> FastAPI:
 
         pair_slug = base.removeprefix("/can-run/")
         # the embed card and badge show the same state as this page (defaults left out of the URL)
-        defaults = {"quant": "Q4_K_M", "workload": "chat", "mode": "balanced"}
-        shown = {k: v for k, v in state.items() if v is not None and defaults.get(k) != v}
+        shown = replace(canon, host=state["host"]).changed()
         suffix = ("?" + urlencode(shown)) if shown else ""
-        points = context_points(model, hardware, st["quant"], st["workload"], st["mode"], gpus)
+        points = context_points(model, hardware, replace(canon, context=None))
         return templates.TemplateResponse(request, "pair.html", {
             "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
-            "contexts": CHART_CONTEXTS, "base_url": base,
+            "contexts": CHART_CONTEXTS, "base_url": base, "kv_types": list(KV_TYPE_BYTES),
+            "hosts": [h.name for h in load_hardware() if h.kind == "cpu"], "runtimes": runtimes_for(st["quant"]),
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
             "legend": svg.memory_legend(d["memory"]),
             "points": points, "chart": svg.context_chart(points),
@@ -339,19 +345,17 @@ def create_app() -> FastAPI:
             "hardware_url": f"/hardware/{slug(d['hardware']['name'])}" if hardware != "local" else "/hardware"})
 
     @app.get("/embed/{pair:path}", response_class=HTMLResponse)
-    def embed(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,  # type: ignore[no-untyped-def]
-              workload: str = "chat", mode: str = "balanced", gpus: int | None = None):
+    def embed(request: Request, pair: str, inp: Inputs = Depends(inputs)):  # type: ignore[no-untyped-def]
         model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        d = report_or_error(request, model, hardware, inp)
         query = request.url.query
         return templates.TemplateResponse(request, "embed.html", {
             "d": d, "url": slugs.pair_url(model, hardware) + (f"?{query}" if query else "")})
 
     @app.get("/card/{pair:path}.svg")
-    def card(pair: str, quant: str = "Q4_K_M", context: int | None = None, workload: str = "chat",
-             mode: str = "balanced", gpus: int | None = None) -> Response:
+    def card(request: Request, pair: str, inp: Inputs = Depends(inputs)) -> Response:
         model, hardware = resolve_pair(pair)
-        d = report_or_error(model, hardware, quant, context, workload, mode, gpus)
+        d = report_or_error(request, model, hardware, inp)
         body = svg.badge(d["model"]["name"], d["hardware"]["display_name"], d["grade"], d["score"],
                          d["speed"]["decode_tps"], d["verdict"])
         return Response(body, media_type="image/svg+xml")
@@ -393,13 +397,15 @@ def create_app() -> FastAPI:
             "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
     @app.get("/api/v1/estimate")
-    def api_estimate(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = None,
-                     workload: str = "chat", mode: str = "balanced", gpus: int | None = None) -> Any:
-        """Exactly `report_dict(run_query(Query(...)))`: the object `rigfit check --json` prints."""
+    def api_estimate(request: Request, model: str, hardware: str, inp: Inputs = Depends(inputs)) -> Any:
+        """Exactly the object `rigfit check --json` prints for the same inputs."""
+        extra = unknown_params(request, KNOWN | {"model", "hardware"})
+        if extra:
+            return JSONResponse({"detail": extra}, status_code=422)
         try:
-            return cached_report(model, hardware, quant, context, workload, mode, gpus)
+            return cached_report(model, hardware, inp)
         except UserError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=422)
+            return JSONResponse({"detail": api_terms(str(exc))}, status_code=422)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     def api_docs(request: Request):  # type: ignore[no-untyped-def]
