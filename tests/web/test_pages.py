@@ -176,3 +176,24 @@ def test_every_did_you_mean_link_works(client, url):
     assert len(links) >= 2
     for href in links:
         assert client.get(href.replace("&amp;", "&")).status_code == 200, href
+
+
+# --- docs on the site --------------------------------------------------------------------------------------------
+
+def test_method_and_accuracy_are_pages_linked_from_every_footer(client):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "docs"
+    for url, file in (("/method", "method.md"), ("/accuracy", "accuracy.md")):
+        r = client.get(url)
+        assert r.status_code == 200 and 'id="doc"' in r.text
+        md = (root / file).read_text()
+        title = next(line[2:].strip() for line in md.splitlines() if line.startswith("# "))
+        assert f"<h1>{escape(title)}</h1>" in r.text
+        # every "## " heading of the file is an <h2> of the page
+        assert r.text.count("<h2>") == sum(1 for line in md.splitlines() if line.startswith("## "))
+    for url in ("/", "/models", "/hardware/rtx-3090", "/can-run/llama-3-1-8b-on-rtx-4090", "/docs", "/no-such"):
+        footer = client.get(url).text.split("<footer>")[1]
+        assert 'href="/method"' in footer and 'href="/accuracy"' in footer, url
+    home = client.get("/").text
+    assert "later version" not in home and "rigfit detect" in home and "local" in home

@@ -29,7 +29,7 @@ from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
-from rigfit.web import search, slugs, svg
+from rigfit.web import docs, search, slugs, svg
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 
 HERE = Path(__file__).parent
@@ -416,6 +416,21 @@ def create_app() -> FastAPI:
                 params = [(p["name"], p.get("required", False), p.get("schema", {}).get("type", "")) for p in op.get("parameters", [])]
                 endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": params})
         return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints})
+
+    @app.get("/method", response_class=HTMLResponse, include_in_schema=False)
+    def method_page(request: Request):  # type: ignore[no-untyped-def]
+        return doc_page(request, "method")
+
+    @app.get("/accuracy", response_class=HTMLResponse, include_in_schema=False)
+    def accuracy_page(request: Request):  # type: ignore[no-untyped-def]
+        return doc_page(request, "accuracy")
+
+    def doc_page(request: Request, name: str):  # type: ignore[no-untyped-def]
+        extra = unknown_params(request, frozenset())
+        if extra:
+            raise PageError(422, "Cannot show that", extra)
+        title, body = docs.render(name)
+        return templates.TemplateResponse(request, "doc.html", {"title": title, "body": body})
 
     @app.get("/api/v1/models")
     def api_models() -> list[dict[str, Any]]:
