@@ -204,7 +204,8 @@ def test_unknown_slugs_are_404_pages_with_suggestions(client):
 ])
 def test_html_in_any_input_is_escaped(client, url):
     r = client.get(url)
-    assert r.status_code in (404, 422)
+    # a search never ends in a 404: it is a results page with the typed text in it, escaped
+    assert r.status_code in ((200,) if url.startswith("/check") else (404, 422))
     assert r.headers["content-type"].startswith("text/html")
     assert "<script>alert" not in r.text and "<script>" not in r.text.replace('<script src="/static/app.js" defer>', "")
 
@@ -280,3 +281,55 @@ def test_embed_card_numbers(client):
     assert r.status_code == 200 and 'id="fit-card"' in r.text
     assert f'<b id="card-decode">{d["speed"]["decode_tps"]:.1f}</b>' in r.text
     assert f'<b id="card-memory">{d["memory"]["total_gib"]:.1f}</b>' in r.text and f'>{d["grade"]}<' in r.text
+
+
+# --- every input ------------------------------------------------------------------------------------------------
+
+def test_kv_type_is_honoured(client):
+    # Llama 3.1 8B (config.json: 32 layers, 8 KV heads, head_dim 128) at 8,192 tokens:
+    # K+V = 2 x 32 x 8 x 128 x 8192 elements = 1 GiB at f16 (2 bytes); q8_0 stores 34 bytes per 32 = 1.0625 bytes
+    f16 = client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": "RTX 4090"}).json()
+    q8 = client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": "RTX 4090", "kv_type": "q8_0"}).json()
+    assert f16["memory"]["kv_cache_gib"] == 1.0 and f16["settings"]["kv_cache_type"] == "f16"
+    assert q8["memory"]["kv_cache_gib"] == 0.53 and q8["settings"]["kv_cache_type"] == "q8_0"
+
+
+def test_host_and_runtime_are_honoured(client):
+    params = {"model": "Llama 3.1 8B", "hardware": "RTX 4090"}
+    ddr4 = "Desktop DDR4-3200 dual channel 32GB"
+    r = client.get("/api/v1/estimate", params={**params, "host": ddr4}).json()
+    assert r["host"]["name"] == ddr4
+    vllm = client.get("/api/v1/estimate", params={**params, "quant": "AWQ-INT4", "runtime": "vLLM"}).json()
+    assert vllm["settings"]["backend"] == "vLLM"
+    assert vllm == expected_inputs("Llama 3.1 8B", "RTX 4090", quant="AWQ-INT4", backend="vLLM")
+    ollama = client.get("/api/v1/estimate", params={**params, "runtime": "Ollama"}).json()
+    assert ollama["settings"]["backend"] == "CUDA"  # Ollama runs llama.cpp's CUDA backend on an NVIDIA GPU
+
+
+def expected_inputs(model: str, hardware: str, **kw) -> dict:
+    return report_dict(run_query(Query(model, hardware, **kw)))
+
+
+@pytest.mark.parametrize("params,fragment", [
+    ({"kv_type": "q9"}, "kv_type"),
+    ({"host": "RTX 3090"}, "host must be a CPU/RAM profile"),
+    ({"runtime": "vLLM"}, "runtime vLLM does not run Q4_K_M"),
+    ({"runtime": "TensorRT"}, "runtime"),
+    ({"quantization": "Q8_0"}, "unknown query parameter 'quantization'"),
+])
+def test_bad_inputs_are_422_in_api_terms(client, params, fragment):
+    r = client.get("/api/v1/estimate", params={"model": KIMI, "hardware": "RTX 3090", **params})
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and fragment in detail and "--" not in detail and "\n" not in detail
+
+
+def test_pair_page_takes_every_input_and_refuses_unknown_ones(client):
+    html = client.get(PAIRS[0][2], params={"kv_type": "q8_0", "runtime": "Ollama"}).text
+    d = expected(KIMI, "RTX 3090")
+    q8 = report_dict(run_query(Query(KIMI, "RTX 3090", kv_type="q8_0")))
+    assert f'{q8["memory"]["kv_cache_gib"]} GiB' in html and q8["memory"]["kv_cache_gib"] < d["memory"]["kv_cache_gib"]
+    assert '<option value="q8_0" selected>' in html and '<option value="Ollama" selected>' in html
+    assert "kv_type=q8_0" in html.split('id="embed"')[1]  # the embed shows the same state
+    r = client.get(PAIRS[0][2], params={"qaunt": "Q8_0"})
+    assert r.status_code == 422 and "unknown query parameter" in r.text

@@ -169,3 +169,40 @@ def test_no_console_errors_and_no_csp_violations(server, page, console):
         page.goto(server + path)
         page.wait_for_load_state("networkidle")
     assert console == []
+
+
+# every page type, as a phone (390 px wide, an iPhone 12-15 viewport) opens it
+PHONE_PAGES = ("/", "/can-run/kimi-linear-48b-a3b-on-rtx-3090", "/can-run/gpt-oss-120b-on-apple-m3-ultra-80-core-gpu-512gb",
+               "/can-run/qwen3-30b-a3b-on-rtx-3060-12gb?mode=scale_out&gpus=2", "/models", "/hardware",
+               "/models/llama-3-1-8b", "/hardware/rtx-3090", "/embed/kimi-linear-48b-a3b-on-rtx-3090", "/docs",
+               "/can-run/foo-on-bar", "/no-such-page", "/method", "/accuracy", "/check?model=llama&hardware=8gb")
+# the smallest text a phone user can read without zooming (CSS px, after the SVG's own scaling)
+MIN_TEXT_PX = 10
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    pg = browser.new_page(viewport={"width": 390, "height": 844})
+    yield pg
+    pg.close()
+
+
+@pytest.mark.parametrize("path", PHONE_PAGES)
+def test_no_page_is_wider_than_a_phone(server, phone, path):
+    phone.goto(server + path)
+    width, inner = phone.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert inner == 390 and width <= inner, (path, width)
+    # SVG text is scaled with its viewBox: the size on screen is the font size times the SVG's scale
+    sizes = phone.eval_on_selector_all(
+        "svg:not(.swatch) text", "ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)")
+    assert all(s >= MIN_TEXT_PX for s in sizes), (path, min(sizes))
+
+
+def test_the_pair_page_charts_are_drawn_readable_on_a_phone(server, phone):
+    phone.goto(server + "/can-run/kimi-linear-48b-a3b-on-rtx-3090")
+    sizes = phone.eval_on_selector_all(
+        "#context-chart svg text", "ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)")
+    assert len(sizes) > 20 and min(sizes) >= MIN_TEXT_PX
+    # the legend of the memory bar is HTML text at the page's own size
+    legend = phone.eval_on_selector("#breakdown ul.legend li", "li => parseFloat(getComputedStyle(li).fontSize)")
+    assert legend >= 12

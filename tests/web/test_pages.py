@@ -124,3 +124,76 @@ def test_check_my_machine(client):
     assert r.status_code == 303 and r.headers["location"] == "/can-run/llama-3-2-1b-on-local"
     page = client.get("/can-run/llama-3-2-1b-on-local")
     assert page.status_code == 200 and 'id="verdict"' in page.text
+
+
+# --- search that always lands ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model,hardware,location", [
+    ("kimi linear", "3090", "/can-run/kimi-linear-48b-a3b-on-rtx-3090"),
+    ("Llama 3.3 70B", "RTX 3090 24GB", "/can-run/llama-3-3-70b-on-rtx-3090"),
+    # "m4 max" names a product with four configurations: the pair page of one, with the others to pick from
+    ("gpt-oss 120b", "m4 max", "/can-run/gpt-oss-120b-on-apple-m4-max-32-core-gpu-36gb"),
+])
+def test_free_text_that_names_one_pair_redirects(client, model, hardware, location):
+    r = client.get("/check", params={"model": model, "hardware": hardware}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == location
+
+
+@pytest.mark.parametrize("model,hardware,must_list", [
+    # four Llama 70B models in the catalog (2, 3, 3.1, 3.3) and every 8 GB device
+    ("llama 70b", "8gb", ["Llama 3.3 70B", "Llama 3.1 70B", "RTX 4060", "Apple M1 8-core GPU 8GB"]),
+    ("llama 3.3 70b", "8gb", ["Llama 3.3 70B", "RTX 4060", "RTX 5060 Ti 8GB"]),
+    ("qwen", "m4 max", ["Apple M4 Max 40-core GPU 128GB"]),
+    ("zzzz", "qqqq", ["Models"]),
+    ("", "", ["Type a model name"]),
+])
+def test_ambiguous_free_text_is_a_results_page_never_a_404(client, model, hardware, must_list):
+    r = client.get("/check", params={"model": model, "hardware": hardware})
+    assert r.status_code == 200 and 'id="results"' in r.text
+    for text in must_list:
+        assert text in r.text, text
+    # every link on it lands on a page
+    for href in set(re.findall(r'href="(/(?:can-run|models|hardware)/[^"]+)"', r.text)):
+        assert client.get(href.replace("&amp;", "&")).status_code == 200, href
+
+
+def test_ambiguous_hardware_shows_its_configurations_on_the_pair_page(client):
+    html = client.get("/can-run/gpt-oss-120b-on-apple-m4-max-32-core-gpu-36gb").text
+    nav = html.split('id="variants"')[1].split("</nav>")[0]
+    assert "Apple M4 Max comes in 4 configurations" in nav
+    for gb in ("36", "48", "64", "128"):
+        assert f'-{gb}gb"' in nav
+    assert "variants" not in client.get("/can-run/llama-3-1-8b-on-rtx-4090").text.split("<main>")[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize("url", ["/can-run/foo-on-bar", "/can-run/kimi-linaer-48b-a3b-on-rtx-3090",
+                                 "/can-run/kimi-linear-48b-a3b-on-rtx-3909", "/can-run/nothing", "/models/kimi-linaer",
+                                 "/hardware/rtx-309", "/embed/foo-on-bar"])
+def test_every_did_you_mean_link_works(client, url):
+    r = client.get(url)
+    assert r.status_code == 404
+    links = re.findall(r'href="([^"]+)"', r.text.split('class="error"')[1])
+    assert len(links) >= 2
+    for href in links:
+        assert client.get(href.replace("&amp;", "&")).status_code == 200, href
+
+
+# --- docs on the site --------------------------------------------------------------------------------------------
+
+def test_method_and_accuracy_are_pages_linked_from_every_footer(client):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "docs"
+    for url, file in (("/method", "method.md"), ("/accuracy", "accuracy.md")):
+        r = client.get(url)
+        assert r.status_code == 200 and 'id="doc"' in r.text
+        md = (root / file).read_text()
+        title = next(line[2:].strip() for line in md.splitlines() if line.startswith("# "))
+        assert f"<h1>{escape(title)}</h1>" in r.text
+        # every "## " heading of the file is an <h2> of the page
+        assert r.text.count("<h2>") == sum(1 for line in md.splitlines() if line.startswith("## "))
+    for url in ("/", "/models", "/hardware/rtx-3090", "/can-run/llama-3-1-8b-on-rtx-4090", "/docs", "/no-such"):
+        footer = client.get(url).text.split("<footer>")[1]
+        assert 'href="/method"' in footer and 'href="/accuracy"' in footer, url
+    home = client.get("/").text
+    assert "later version" not in home and "rigfit detect" in home and "local" in home

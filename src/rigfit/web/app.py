@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Query as Param, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi import Query as Param
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -29,6 +30,7 @@ from rigfit.catalog import (
     load_quants,
 )
 from rigfit.catalog.workloads import load_modes, load_workloads
+from rigfit.model.scenario import KV_TYPE_BYTES
 from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
@@ -36,6 +38,8 @@ from rigfit.catalog.catalog import get_catalog
 from rigfit.estimate.evaluate import Request as EstimateRequest
 from rigfit.estimate.market import settings_of
 from rigfit.estimate.matrix import (
+    cell_evaluation,
+    pair_cell,
     LETTERS,
     ST_NO_FIT,
     STATUSES,
@@ -47,6 +51,7 @@ from rigfit.estimate.report import context_sweep, warm_shared
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.output import MATRIX_COLUMNS, matrix_rows
+from rigfit.wording import STATUS_LABELS
 from rigfit.query import (
     LOCAL_NAMES,
     MatrixQuery,
@@ -58,7 +63,8 @@ from rigfit.query import (
     run_query,
     settle,
 )
-from rigfit.web import slugs, svg
+from rigfit.web import docs, search, slugs, svg
+from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.serving import MAX_NAME_CHARS, Admission, ServeConfig, single_flight
 
 HERE = Path(__file__).parent
@@ -87,33 +93,28 @@ def web_model(model: str) -> str:
 
 
 @single_flight
-def cached_report(model: str, hardware: str, quant: str, context: int | None, workload: str, mode: str,
-                  gpus: int | None) -> dict[str, Any]:
+def cached_report(model: str, hardware: str, inp: Inputs = Inputs()) -> dict[str, Any]:
     """The API: names as a user typed them, resolved once (a public server: catalog models, the hub's cache)."""
     public = ServeConfig.from_env().public
-    q = Query(web_model(model), hardware, quant, context, workload, mode, gpus, offline=public,
-              allow_local=not public)
+    q = replace(inp.query(web_model(model), hardware), offline=public, allow_local=not public)
     return report_dict(run_query(q))
 
 
 @single_flight
-def pair_report(arch: Architecture, hw: Hardware, quant: str, context: int | None, workload: str, mode: str,
-                gpus: int | None) -> dict[str, Any]:
+def pair_report(arch: Architecture, hw: Hardware, inp: Inputs = Inputs()) -> dict[str, Any]:
     """Pages: model and hardware already resolved from the URL; only the settings are read here."""
-    return report_dict(report(settle(arch, hw, Query(arch.name, hw.name, quant, context, workload, mode, gpus))))
+    return report_dict(report(request_for(arch, hw, inp)))
 
 
-def request_for(arch: Architecture, hw: Hardware, quant: str = "Q4_K_M", workload: str = "chat",
-                mode: str = "balanced", gpus: int | None = None) -> EstimateRequest:
-    return settle(arch, hw, Query(arch.name, hw.name, quant, None, workload, mode, gpus))
+def request_for(arch: Architecture, hw: Hardware, inp: Inputs = Inputs()) -> EstimateRequest:
+    return settle(arch, hw, inp.query(arch.name, hw.name))
 
 
 @single_flight
-def context_points(arch: Architecture, hw: Hardware, quant: str, workload: str, mode: str,
-                   gpus: int | None) -> list[dict]:
+def context_points(arch: Architecture, hw: Hardware, inp: Inputs) -> list[dict]:
     """Decode at a full context of each size, TTFT for a prompt of that size, and memory (4K..128K, capped at the
     model's maximum): one engine call (estimate.report.context_sweep)."""
-    req = request_for(arch, hw, quant, workload, mode, gpus)
+    req = request_for(arch, hw, replace(inp, context=None))
     return [{"context": p.context, "decode_tps": round(p.decode_tps, 1), "ttft_s": round(p.ttft_s, 2),
              "total_gib": round(p.total_gib, 2), "available_gib": round(p.available_gib, 2), "fit": p.fit}
             for p in context_sweep(get_catalog(), req, CHART_CONTEXTS)]
@@ -171,6 +172,39 @@ def popular_pairs() -> list[dict[str, Any]]:
     return out
 
 
+# A results page reads at most this many pairs (matrix cells: microseconds each).
+MAX_SEARCH_PAIRS = 72
+SHOWN_PAIRS = 12
+
+
+def search_pairs(ms: search.Side, hs: search.Side) -> list[dict[str, Any]]:
+    """The best-graded pairs among the candidates of a search, from the same rows as the index pages."""
+    models = [ms.entry] if ms.entry else ms.candidates[:6]
+    hws = [hs.entry] if hs.entry else hs.candidates[: max(1, MAX_SEARCH_PAIRS // max(1, len(models)))]
+    out = []
+    for m in models:
+        for h in hws:
+            try:
+                req = request_for(m, h)
+            except UserError:
+                continue
+            cells, i, j = pair_cell(get_catalog(), m, h, settings_of(req))
+            ev = cell_evaluation(cells, i, j)
+            out.append({"model": m.name, "hardware": h.name, "url": slugs.pair_url(m.name, h.name),
+                        "grade": ev.grade.letter, "score": ev.grade.score, "decode_tps": round(ev.decode_tps, 1),
+                        "fit_label": STATUS_LABELS[ev.placement.status]})
+    return sorted(out, key=lambda r: (-r["score"], -r["decode_tps"]))[:SHOWN_PAIRS]
+
+
+def variant_links(model: str, hardware: str, d: dict[str, Any]) -> dict[str, Any]:
+    """The other memory / core configurations of this hardware, as pair-page links (one device only)."""
+    if hardware == "local" or d["hardware"]["count"] > 1:
+        return {"variants": [], "variant_base": ""}
+    hw = find_hardware(hardware)
+    return {"variants": [(v.name, slugs.pair_url(model, v.name)) for v in search.variants(hw)],
+            "variant_base": search.variant_base(hw)[1]}
+
+
 def validation_message(exc: RequestValidationError) -> str:
     """FastAPI's list of errors as the one line a UserError would give."""
     parts = []
@@ -223,8 +257,8 @@ def warm(templates: Jinja2Templates) -> None:
         templates.env.get_template(name)
     warm_shared(catalog, request_for(catalog.models[0], catalog.hardware[0]))
     arch, hw = catalog.models[0], catalog.hardware[0]  # one page's whole path, so nothing is first for a visitor
-    faq(pair_report(arch, hw, "Q4_K_M", None, "chat", "balanced", None))
-    svg.context_chart(context_points(arch, hw, "Q4_K_M", "chat", "balanced", None))
+    faq(pair_report(arch, hw))
+    svg.context_chart(context_points(arch, hw, Inputs()))
 
 
 def add_security_headers(request: Request, response: Response) -> Response:
@@ -294,6 +328,7 @@ def create_app() -> FastAPI:
         """A value that is not even of the right type (context=abc): 422 with one line, like UserError."""
         message = validation_message(exc)
         if is_api(request):
+            message = api_terms(message)
             return JSONResponse({"detail": message}, status_code=422)
         return templates.TemplateResponse(request, "error.html", {"title": "Cannot check that", "message": message,
                                                                    "suggestions": []}, status_code=422)
@@ -320,19 +355,20 @@ def create_app() -> FastAPI:
         arch, hw, mtext, htext = slugs.split_pair(pair)
         if arch and hw:
             return arch, hw, hw.name
-        sugg: list[tuple[str, str]] = []
-        if not arch:
-            for name in slugs.model_suggestions(mtext):
-                sugg.append((f"{name} on {hw.name if hw else htext}", slugs.pair_url(name, hw.name if hw else htext)))
-        if not hw:
-            for name in slugs.hardware_suggestions(htext or pair):
-                sugg.append((f"{arch.name if arch else mtext} on {name}", slugs.pair_url(arch.name if arch else mtext, name)))
-        raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg[:6])
+        # every suggestion is a pair of real catalog entries, so each link lands on a page
+        models = [arch.name] if arch else slugs.model_suggestions(mtext or pair)[:3]
+        hws = [hw.name] if hw else slugs.hardware_suggestions(htext or pair)[:3]
+        sugg = [(f"{m} on {h}", slugs.pair_url(m, h)) for m in models for h in hws]
+        sugg.append((f"Search for {mtext.replace('-', ' ')!r} on {htext.replace('-', ' ')!r}",
+                     "/check?" + urlencode({"model": mtext.replace("-", " "), "hardware": htext.replace("-", " ")})))
+        raise PageError(404, "Not in the catalog", f"No model and hardware called {pair!r}.", sugg)
 
-    def report_or_error(arch: Architecture, hw: Hardware, quant: str, context: int | None, workload: str, mode: str,
-                        gpus: int | None) -> dict[str, Any]:
+    def report_or_error(request: Request, arch: Architecture, hw: Hardware, inp: Inputs) -> dict[str, Any]:
+        extra = unknown_params(request, KNOWN)
+        if extra:
+            raise PageError(422, "Cannot check that", extra)
         try:
-            return pair_report(arch, hw, quant, context, workload, mode, gpus)
+            return pair_report(arch, hw, inp)
         except UserError as exc:
             raise PageError(422, "Cannot check that", str(exc)) from exc
 
@@ -342,38 +378,36 @@ def create_app() -> FastAPI:
             "models": [m.name for m in load_models()], "hardware": [h.name for h in load_hardware()],
             "popular": popular_pairs()})
 
-    @app.get("/check")
-    def check(model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
-        try:
-            arch = find_model(model)
-        except NotFound as exc:
-            arch, miss = None, exc
-        if arch and hardware.strip().lower() in LOCAL_NAMES and not config.public:  # this machine (served locally)
-            return RedirectResponse(slugs.pair_url(arch.name, "local"), status_code=303)
-        try:
-            hw = find_hardware(hardware)
-        except (NotFound, ValueError) as exc:
-            hw, miss = None, exc
-        if arch and hw:
-            if hw.count > 1 and slugs.hardware_for(slug(hw.name)):  # "2x RTX 3090": the pair page with ?gpus=2
-                return RedirectResponse(f"{slugs.pair_url(arch.name, hw.name)}?gpus={hw.count}", status_code=303)
-            return RedirectResponse(slugs.pair_url(arch.name, hw.name), status_code=303)
-        sugg = [(f"{n} on {hw.name if hw else hardware}", slugs.pair_url(n, hw.name if hw else hardware))
-                for n in ([] if arch else slugs.model_suggestions(model))]
-        sugg += [(f"{arch.name if arch else model} on {n}", slugs.pair_url(arch.name if arch else model, n))
-                 for n in ([] if hw else slugs.hardware_suggestions(hardware))]
-        raise PageError(404, "Not in the catalog", str(miss), sugg)
+    @app.get("/check", response_class=HTMLResponse)
+    def check(request: Request, model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
+        """Free text to the pair page when both sides name one entry; otherwise a results page (never a 404)."""
+        ms = search.search_model(model)
+        if ms.entry and hardware.strip().lower() in LOCAL_NAMES and not config.public:  # this machine, served locally
+            return RedirectResponse(slugs.pair_url(ms.entry.name, "local"), status_code=303)
+        hs = search.search_hardware(hardware)
+        if ms.entry and hs.entry:
+            hw = hs.entry
+            if hardware.strip() and hw.count > 1 and slugs.hardware_for(slug(hw.name)):  # "2x RTX 3090": ?gpus=2
+                return RedirectResponse(f"{slugs.pair_url(ms.entry.name, hw.name)}?gpus={hw.count}", status_code=303)
+            # "m4 max" lands on one configuration; the pair page lists the others to pick from
+            return RedirectResponse(slugs.pair_url(ms.entry.name, hw.name), status_code=303)
+        return templates.TemplateResponse(request, "results.html", {
+            "model_text": model, "hardware_text": hardware, "ms": ms, "hs": hs,
+            "pairs": search_pairs(ms, hs), "models": [m.name for m in load_models()],
+            "hardware": [h.name for h in load_hardware()]})
 
     @app.get("/can-run/{pair:path}", response_class=HTMLResponse)
-    def pair_page(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,
-                  workload: str = "chat", mode: str = "balanced", gpus: int | None = None):  # type: ignore[no-untyped-def]
+    def pair_page(request: Request, pair: str, inp: Inputs = Depends(inputs)):  # type: ignore[no-untyped-def]
         arch, hw, hardware = resolve_pair(pair)
         model = arch.name
-        d = report_or_error(arch, hw, quant, context, workload, mode, gpus)
+        d = report_or_error(request, arch, hw, inp)
         base = slugs.pair_url(model, hardware)
         st = d["settings"]
         # the canonical spelling of every choice (what the engine resolved), so links are stable and safe
-        state = {"quant": st["quant"], "context": context, "workload": st["workload"], "mode": st["mode"], "gpus": gpus}
+        canon = replace(inp, quant=st["quant"], workload=st["workload"], mode=st["mode"])
+        state = {"quant": st["quant"], "context": inp.context, "workload": st["workload"], "mode": st["mode"],
+                 "gpus": inp.gpus, "kv_type": inp.kv_type if inp.kv_type != "f16" else None,
+                 "host": d["host"]["name"] if inp.host and d["host"] else None, "runtime": inp.runtime}
 
         def link(**change: Any) -> str:
             params = {k: v for k, v in {**state, **change}.items() if v is not None}
@@ -381,15 +415,17 @@ def create_app() -> FastAPI:
 
         pair_slug = base.removeprefix("/can-run/")
         # the embed card and badge show the same state as this page (defaults left out of the URL)
-        defaults = {"quant": "Q4_K_M", "workload": "chat", "mode": "balanced"}
-        shown = {k: v for k, v in state.items() if v is not None and defaults.get(k) != v}
+        shown = replace(canon, host=state["host"]).changed()
         suffix = ("?" + urlencode(shown)) if shown else ""
-        points = context_points(arch, hw, st["quant"], st["workload"], st["mode"], gpus)
+        points = context_points(arch, hw, canon)
         return templates.TemplateResponse(request, "pair.html", {
             "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
-            "contexts": CHART_CONTEXTS, "base_url": base,
+            "contexts": CHART_CONTEXTS, "base_url": base, "kv_types": list(KV_TYPE_BYTES),
+            "hosts": [h.name for h in load_hardware() if h.kind == "cpu"], "runtimes": runtimes_for(st["quant"]),
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
+            "legend": svg.memory_legend(d["memory"]),
             "points": points, "chart": svg.context_chart(points),
+            **variant_links(model, hardware, d),
             "faq": faq(d), "embed_url": f"/embed/{pair_slug}{suffix}",
             # a public server names itself from its configuration, never from the request's Host header
             "embed_abs": f"{config.base_url or str(request.base_url).rstrip('/')}/embed/{pair_slug}{suffix}",
@@ -398,19 +434,17 @@ def create_app() -> FastAPI:
             "hardware_url": f"/hardware/{slug(d['hardware']['name'])}" if hardware != "local" else "/hardware"})
 
     @app.get("/embed/{pair:path}", response_class=HTMLResponse)
-    def embed(request: Request, pair: str, quant: str = "Q4_K_M", context: int | None = None,  # type: ignore[no-untyped-def]
-              workload: str = "chat", mode: str = "balanced", gpus: int | None = None):
+    def embed(request: Request, pair: str, inp: Inputs = Depends(inputs)):  # type: ignore[no-untyped-def]
         arch, hw, hardware = resolve_pair(pair)
-        d = report_or_error(arch, hw, quant, context, workload, mode, gpus)
+        d = report_or_error(request, arch, hw, inp)
         query = request.url.query
         return templates.TemplateResponse(request, "embed.html", {
             "d": d, "url": slugs.pair_url(arch.name, hardware) + (f"?{query}" if query else "")})
 
     @app.get("/card/{pair:path}.svg")
-    def card(pair: str, quant: str = "Q4_K_M", context: int | None = None, workload: str = "chat",
-             mode: str = "balanced", gpus: int | None = None) -> Response:
+    def card(request: Request, pair: str, inp: Inputs = Depends(inputs)) -> Response:
         arch, hw, _ = resolve_pair(pair)
-        d = report_or_error(arch, hw, quant, context, workload, mode, gpus)
+        d = report_or_error(request, arch, hw, inp)
         body = svg.badge(d["model"]["name"], d["hardware"]["display_name"], d["grade"], d["score"],
                          d["speed"]["decode_tps"], d["verdict"])
         return Response(body, media_type="image/svg+xml")
@@ -452,14 +486,16 @@ def create_app() -> FastAPI:
             "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
     @app.get("/api/v1/estimate")
-    def api_estimate(model: str, hardware: str, quant: str = "Q4_K_M", context: int | None = None,
-                     workload: str = "chat", mode: str = "balanced", gpus: int | None = None) -> Any:
-        """Exactly `report_dict(run_query(Query(...)))`: the object `rigfit check --json` prints."""
+    def api_estimate(request: Request, model: str, hardware: str, inp: Inputs = Depends(inputs)) -> Any:
+        """Exactly the object `rigfit check --json` prints for the same inputs."""
+        extra = unknown_params(request, KNOWN | {"model", "hardware"})
+        if extra:
+            return JSONResponse({"detail": extra}, status_code=422)
         try:
             # a ready JSON answer: FastAPI's generic encoder would walk the whole report again
-            return JSONResponse(cached_report(model, hardware, quant, context, workload, mode, gpus))
+            return JSONResponse(cached_report(model, hardware, inp))
         except UserError as exc:
-            return JSONResponse({"detail": str(exc)}, status_code=422)
+            return JSONResponse({"detail": api_terms(str(exc))}, status_code=422)
 
     @app.get("/api/v1/matrix")
     def api_matrix(quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
@@ -491,6 +527,21 @@ def create_app() -> FastAPI:
                 params = [(p["name"], p.get("required", False), p.get("schema", {}).get("type", "")) for p in op.get("parameters", [])]
                 endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": params})
         return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints})
+
+    @app.get("/method", response_class=HTMLResponse, include_in_schema=False)
+    def method_page(request: Request):  # type: ignore[no-untyped-def]
+        return doc_page(request, "method")
+
+    @app.get("/accuracy", response_class=HTMLResponse, include_in_schema=False)
+    def accuracy_page(request: Request):  # type: ignore[no-untyped-def]
+        return doc_page(request, "accuracy")
+
+    def doc_page(request: Request, name: str):  # type: ignore[no-untyped-def]
+        extra = unknown_params(request, frozenset())
+        if extra:
+            raise PageError(422, "Cannot show that", extra)
+        title, body = docs.render(name)
+        return templates.TemplateResponse(request, "doc.html", {"title": title, "body": body})
 
     @app.get("/api/v1/models")
     def api_models() -> list[dict[str, Any]]:

@@ -107,7 +107,7 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
                 write(out, file_for(path), body, stats)
     for m in models:  # the JSON of each pair: the object /api/v1/estimate answers at default settings
         for h in hardware:
-            data = json.dumps(pair_report(m, h, "Q4_K_M", None, "chat", "balanced", None), ensure_ascii=False)
+            data = json.dumps(pair_report(m, h), ensure_ascii=False)
             write(out, f"can-run/{slug(m.name)}-on-{slug(h.name)}.json", data.encode(), stats)
     if first:
         write(out, "sitemap.xml", sitemap(sorted(p for p in every_path if not p.startswith(("/card/", "/embed/"))),

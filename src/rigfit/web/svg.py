@@ -18,7 +18,9 @@ PARTS = (("Weights", "weights_gib", "#2563eb"), ("KV cache", "kv_cache_gib", "#d
 
 
 def memory_bar(memory: dict[str, Any], width: int = 900) -> str:
-    """The memory breakdown as one stacked bar, with a dashed line at the memory available."""
+    """The memory breakdown as one stacked bar, with a dashed line at the memory available. The legend is HTML
+    (memory_legend), not SVG text: the bar is stretched to the page width, and text inside it would shrink to
+    unreadable sizes on a phone."""
     total = max(memory["total_gib"], memory["available_gib"], 1e-9)
     x = 0.0
     rects = []
@@ -30,14 +32,16 @@ def memory_bar(memory: dict[str, Any], width: int = 900) -> str:
                      f'<title>{escape(label)}: {memory[key]:.2f} GiB</title></rect>')
         x += w
     avail = min(memory["available_gib"] / total * width, width - 1)
-    legend = "".join(
-        f'<g transform="translate({i * 150},48)"><rect width="12" height="12" rx="2" fill="{c}"/>'
-        f'<text x="17" y="11" font-size="13">{escape(label)} {memory[k]:.2f} GiB</text></g>'
-        for i, (label, k, c) in enumerate(PARTS))
-    return (f'<svg class="membar" viewBox="0 -4 {width} 70" role="img" aria-label="Memory breakdown in GiB">'
+    return (f'<svg class="membar" viewBox="0 -4 {width} 38" preserveAspectRatio="none" role="img" '
+            f'aria-label="Memory breakdown in GiB">'
             f'<rect width="{width}" height="30" fill="#e2e8f0"/>{"".join(rects)}'
             f'<line x1="{avail:.1f}" x2="{avail:.1f}" y1="-4" y2="34" stroke="#0f172a" stroke-width="2" stroke-dasharray="4 2">'
-            f'<title>available {memory["available_gib"]:.1f} GiB</title></line>{legend}</svg>')
+            f'<title>available {memory["available_gib"]:.1f} GiB</title></line></svg>')
+
+
+def memory_legend(memory: dict[str, Any]) -> list[tuple[str, float, str]]:
+    """(label, GiB, colour) of each part of the bar, for the HTML legend under it."""
+    return [(label, memory[key], color) for label, key, color in PARTS]
 
 
 def _nice(v: float) -> float:
@@ -56,13 +60,13 @@ def _panel(points: list[dict[str, Any]], key: str, x0: float, width: float, heig
     vmax = _nice(max([p[key] for p in points] + ([limit] if limit else [])) * 1.08)
     n = len(points)
     step = plot_w / n
-    out = [(f'<g transform="translate({x0},0)"><text x="{left}" y="16" font-size="14" font-weight="600" '
+    out = [(f'<g transform="translate({x0},0)"><text x="{left}" y="16" font-size="15" font-weight="600" '
            f'fill="{color}">{escape(title)}</text>')]
     for i in range(5):  # gridlines and axis labels
         v = vmax * i / 4
         y = top + plot_h - v / vmax * plot_h
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e8f0"/>'
-                   f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{v:g}</text>')
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="13" text-anchor="end">{v:g}</text>')
     coords = []
     for i, p in enumerate(points):
         cx = left + step * (i + 0.5)
@@ -73,36 +77,40 @@ def _panel(points: list[dict[str, Any]], key: str, x0: float, width: float, heig
             fill = "#dc2626" if limit is not None and p[key] > limit else color
             out.append(f'<rect x="{cx - step * 0.3:.1f}" y="{y:.1f}" width="{step * 0.6:.1f}" '
                        f'height="{top + plot_h - y:.1f}" rx="3" fill="{fill}" opacity=".85"><title>{escape(label)}</title></rect>')
-        out.append(f'<text x="{cx:.1f}" y="{height - 8}" font-size="12" text-anchor="middle">{p["context"] // 1024}K</text>')
+        out.append(f'<text x="{cx:.1f}" y="{height - 8}" font-size="13" text-anchor="middle">{p["context"] // 1024}K</text>')
     if not bars:
         out.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in coords)}" fill="none" '
                    f'stroke="{color}" stroke-width="2.5"/>')
         for (cx, y), p in zip(coords, points):
             label = f'{p[key]:.1f} {unit} at {p["context"]:,} tokens'
             out.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="4.5" fill="{color}"><title>{escape(label)}</title>'
-                       f'</circle><text x="{cx:.1f}" y="{y - 9:.1f}" font-size="11" text-anchor="middle">'
+                       f'</circle><text x="{cx:.1f}" y="{y - 9:.1f}" font-size="13" text-anchor="middle">'
                        f'{p[key]:.0f}</text>')
     if limit is not None:
         y = top + plot_h - limit / vmax * plot_h
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#0f172a" '
                    f'stroke-dasharray="5 3" stroke-width="1.5"/><text x="{left + plot_w}" y="{y - 5:.1f}" '
-                   f'font-size="11" text-anchor="end" stroke="#fff" stroke-width="3" paint-order="stroke">'
+                   f'font-size="13" text-anchor="end" stroke="#fff" stroke-width="3" paint-order="stroke">'
                    f'available {limit:.1f} GiB</text>')
     out.append("</g>")
     return "".join(out)
 
 
-def context_chart(points: list[dict[str, Any]], width: int = 900, height: int = 240) -> str:
+# Each panel is its own SVG, 400 units wide: on a 390 px phone it is drawn ~340 px wide (scale 0.85), so the
+# smallest text (13 units) stays above 10 px; on a desktop the two panels sit side by side.
+PANEL_WIDTH, PANEL_HEIGHT = 400, 250
+
+
+def context_chart(points: list[dict[str, Any]]) -> str:
     """Decode tok/s (line) and memory GiB (bars, red above the memory available) against context length."""
     if not points:
         return ""
-    half = width / 2
-    return (f'<svg class="ctxchart" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="Decode speed and memory by context length">'
-            + _panel(points, "decode_tps", 0, half, height, "Decode tok/s", "tok/s", "#dc2626", bars=False)
-            + _panel(points, "total_gib", half, half, height, "Memory GiB", "GiB", "#3b82f6", bars=True,
-                     limit=points[0]["available_gib"])
-            + "</svg>")
+    panels = ((_panel(points, "decode_tps", 0, PANEL_WIDTH, PANEL_HEIGHT, "Decode tok/s", "tok/s", "#dc2626",
+                      bars=False), "Decode speed by context length"),
+              (_panel(points, "total_gib", 0, PANEL_WIDTH, PANEL_HEIGHT, "Memory GiB", "GiB", "#3b82f6", bars=True,
+                      limit=points[0]["available_gib"]), "Memory by context length"))
+    return "".join(f'<svg class="ctxchart" viewBox="0 0 {PANEL_WIDTH} {PANEL_HEIGHT}" role="img" '
+                   f'aria-label="{label}">{body}</svg>' for body, label in panels)
 
 
 def badge(model: str, hardware: str, grade: str, score: float, decode: float, verdict: str) -> str:
