@@ -19,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 
+from rigfit.estimate.report import TABLE_QUANTS
+
 ROOT = Path(__file__).resolve().parents[1]
 RIGFIT = str(Path(sys.executable).parent / "rigfit")
 PAIRS = 50
@@ -142,7 +144,7 @@ def main() -> None:
         ("full pair report, warm (median of 50 pairs)", full_report_warm(), 0.005),
         ("`rigfit check` process wall time", check_process(), 0.5),
         ("whole matrix, Q4_K_M × chat", matrix_one(), 0.05),
-        ("whole matrix, 15 quants × 5 workloads", matrix_all(), 1.0),
+        (f"whole matrix, {len(TABLE_QUANTS)} quants × 5 workloads", matrix_all(), 1.0),
     ]
     visits = first_visits()
     rows += [(k, v, 0.05 if "first visit" in k else 0.01) for k, v in visits.items()]
