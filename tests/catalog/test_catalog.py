@@ -95,3 +95,20 @@ def test_mixed_devices_combine_as_a_layer_split():
     # memory-weighted harmonic mean: between the two, closer to the slower
     assert 936.2 < hw.bandwidth_gbs < 1008
     assert hw.display_name == "RTX 3090 + RTX 4090"
+
+
+def test_parsed_catalog_cache_is_keyed_by_content(tmp_path, monkeypatch):
+    """The JSON cache of a parsed data file is used only for the very bytes it was made from."""
+    from rigfit.catalog import loader
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    f = tmp_path / "x.yaml"
+    f.write_text("a: 1\nb: [2, 3]\n")
+    assert loader._read(f) == {"a": 1, "b": [2, 3]}
+    assert len(list((tmp_path / "rigfit" / "catalog").glob("*.json"))) == 1
+    assert loader._read(f) == {"a": 1, "b": [2, 3]}  # from the cache
+    f.write_text("a: 2\n")
+    assert loader._read(f) == {"a": 2}  # changed bytes: parsed afresh
+    g = tmp_path / "y.yaml"
+    g.write_text("1: one\n")  # an integer key JSON would turn into "1": never cached
+    assert loader._read(g) == {1: "one"} and loader._read(g) == {1: "one"}
