@@ -29,7 +29,7 @@ from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
-from rigfit.web import docs, search, slugs, svg
+from rigfit.web import caching, docs, search, slugs, svg
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 
 HERE = Path(__file__).parent
@@ -219,8 +219,19 @@ def create_app() -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
         path = request.url.path
+        etag = None
+        if caching.cacheable(request.method, path):
+            etag = caching.etag_for(request.headers.get("host", ""), path, request.url.query)
+            if caching.matches(request.headers.get("if-none-match"), etag):
+                response: Response = Response(status_code=304)
+            else:
+                response = await call_next(request)
+            if response.status_code in (200, 304):
+                response.headers["ETag"] = etag
+                response.headers["Cache-Control"] = f"public, max-age={caching.MAX_AGE_S}"
+        else:
+            response = await call_next(request)
         if path.startswith(("/embed/", "/card/")):
             response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
         else:
@@ -331,7 +342,7 @@ def create_app() -> FastAPI:
         suffix = ("?" + urlencode(shown)) if shown else ""
         points = context_points(model, hardware, replace(canon, context=None))
         return templates.TemplateResponse(request, "pair.html", {
-            "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
+            "canonical": str(request.base_url).rstrip("/") + base + suffix, "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
             "contexts": CHART_CONTEXTS, "base_url": base, "kv_types": list(KV_TYPE_BYTES),
             "hosts": [h.name for h in load_hardware() if h.kind == "cpu"], "runtimes": runtimes_for(st["quant"]),
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
@@ -382,7 +393,7 @@ def create_app() -> FastAPI:
         vendors = sorted({r["vendor"] for r in rows})
         shown = [r for r in rows if not vendor or r["vendor"] == vendor.lower()]
         return templates.TemplateResponse(request, "model.html", {
-            "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
+            "canonical": f"{str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
@@ -394,7 +405,7 @@ def create_app() -> FastAPI:
         families = sorted({r["family"] for r in rows})
         shown = [r for r in rows if not family or r["family"].lower() == family.lower()]
         return templates.TemplateResponse(request, "hardware_page.html", {
-            "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
+            "canonical": f"{str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
     @app.get("/api/v1/estimate")
     def api_estimate(request: Request, model: str, hardware: str, inp: Inputs = Depends(inputs)) -> Any:
