@@ -30,6 +30,7 @@ from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
 from rigfit.web import caching, docs, search, slugs, svg
+from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 
 HERE = Path(__file__).parent
@@ -157,6 +158,23 @@ def variant_links(model: str, hardware: str, d: dict[str, Any]) -> dict[str, Any
     hw = find_hardware(hardware)
     return {"variants": [(v.name, slugs.pair_url(model, v.name)) for v in search.variants(hw)],
             "variant_base": search.variant_base(hw)[1]}
+
+
+def schema_type(sch: dict[str, Any], spec: dict[str, Any]) -> str:
+    """An OpenAPI schema in a few words: 'Estimate', 'list of ModelInfo', 'one of: f16, q8_0', 'integer or null'."""
+    if "$ref" in sch:
+        name = sch["$ref"].rsplit("/", 1)[1]
+        target = spec.get("components", {}).get("schemas", {}).get(name, {})
+        return schema_type(target, spec) if "enum" in target else name
+    if "enum" in sch:
+        return "one of: " + ", ".join(map(str, sch["enum"]))
+    if "anyOf" in sch:
+        return " or ".join(schema_type(x, spec) for x in sch["anyOf"])
+    if sch.get("type") == "array":
+        return "list of " + schema_type(sch.get("items", {}), spec)
+    if sch.get("type") == "object" and "additionalProperties" in sch:
+        return "map to " + schema_type(sch["additionalProperties"], spec)
+    return str(sch.get("type", "any"))
 
 
 def validation_message(exc: RequestValidationError) -> str:
@@ -407,9 +425,12 @@ def create_app() -> FastAPI:
         return templates.TemplateResponse(request, "hardware_page.html", {
             "canonical": f"{str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
-    @app.get("/api/v1/estimate")
+    @app.get("/api/v1/estimate", response_model=Estimate, responses=ERRORS,
+             summary="Everything about one model on one piece of hardware")
     def api_estimate(request: Request, model: str, hardware: str, inp: Inputs = Depends(inputs)) -> Any:
-        """Exactly the object `rigfit check --json` prints for the same inputs."""
+        """Memory, placement, speed, grade, quantizations, workloads, upgrades and commands for one model on one
+        piece of hardware: the object `rigfit check --json` prints for the same inputs. Sizes in GiB (2^30 bytes),
+        speeds in tokens/s, times in seconds."""
         extra = unknown_params(request, KNOWN | {"model", "hardware"})
         if extra:
             return JSONResponse({"detail": extra}, status_code=422)
@@ -424,9 +445,20 @@ def create_app() -> FastAPI:
         endpoints = []
         for path, methods in spec["paths"].items():
             for method, op in methods.items():
-                params = [(p["name"], p.get("required", False), p.get("schema", {}).get("type", "")) for p in op.get("parameters", [])]
-                endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": params})
-        return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints})
+                params = [{"name": p["name"], "required": p.get("required", False),
+                           "type": schema_type(p.get("schema", {}), spec), "description": p.get("description", "")}
+                          for p in op.get("parameters", [])]
+                ok = op.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+                endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                                  "description": op.get("description", ""), "params": params,
+                                  "returns": schema_type(ok, spec), "errors": sorted(k for k in op.get("responses", {}) if k != "200")})
+        schemas = [{"name": name, "description": sch.get("description", ""),
+                    "fields": [{"name": f, "type": schema_type(fs, spec), "unit": fs.get("x-unit", ""),
+                                "description": fs.get("description", "").split(" [")[0]}
+                               for f, fs in sch.get("properties", {}).items()]}
+                   for name, sch in spec.get("components", {}).get("schemas", {}).items()
+                   if name not in ("HTTPValidationError", "ValidationError")]
+        return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints, "schemas": schemas})
 
     @app.get("/method", response_class=HTMLResponse, include_in_schema=False)
     def method_page(request: Request):  # type: ignore[no-untyped-def]
@@ -443,15 +475,15 @@ def create_app() -> FastAPI:
         title, body = docs.render(name)
         return templates.TemplateResponse(request, "doc.html", {"title": title, "body": body})
 
-    @app.get("/api/v1/models")
+    @app.get("/api/v1/models", response_model=list[ModelInfo], summary="Catalog models")
     def api_models() -> list[dict[str, Any]]:
         return [model_dict(m) for m in load_models()]
 
-    @app.get("/api/v1/hardware")
+    @app.get("/api/v1/hardware", response_model=list[HardwareInfo], summary="Catalog GPUs, Macs and CPU/RAM profiles")
     def api_hardware() -> list[dict[str, Any]]:
         return [hardware_dict(h) for h in load_hardware()]
 
-    @app.get("/api/v1/quants")
+    @app.get("/api/v1/quants", response_model=list[QuantInfo], summary="Quantization formats")
     def api_quants() -> list[dict[str, Any]]:
         return [quant_dict(q) for q in load_quants()]
 
