@@ -129,14 +129,14 @@ class BottleneckInfo(Strict):
     kind: str = F("capacity, host_ram, host_bandwidth, bandwidth or compute")
     title: str = F("What limits this setup")
     detail: str = F("Why, with numbers")
-    fix: Fix
+    fix: Fix = F("The best improvement")
 
 
 class NaiveOffload(Strict):
     gpu_layers: int = F("Layers on the accelerator with whole-layer offload", "layers")
     offload_percent: float = F("Share of the weights in host RAM", "%")
     decode_tps: float = F("Decode speed with whole-layer offload", "tokens/s")
-    fit: Fit
+    fit: Fit = F("Fit status: fits, tight, offload (part in host RAM) or no_fit")
 
 
 class Measured(Strict):
@@ -148,9 +148,9 @@ class Measured(Strict):
 class QuantRow(QuantInfo):
     weights_gib: float = F("Weights at this quant", "GiB")
     total_gib: float = F("Total memory at this quant", "GiB")
-    fit: Fit
-    strategy: Strategy
-    grade: Grade
+    fit: Fit = F("Fit status: fits, tight, offload (part in host RAM) or no_fit")
+    strategy: Strategy = F("Where the model goes")
+    grade: Grade = F("Grade, S (best) to F")
     score: float = F("Score", "points of 100")
     decode_tps: float = F("Decode speed", "tokens/s")
     safe_context: int = F("Longest context with nothing offloaded", "tokens")
@@ -163,8 +163,8 @@ class WorkloadRow(Strict):
     prompt_tokens: int = F("Prompt length of the workload", "tokens")
     output_tokens: int = F("Answer length of the workload", "tokens")
     context: int = F("Context estimated", "tokens")
-    fit: Fit
-    grade: Grade
+    fit: Fit = F("Fit status: fits, tight, offload (part in host RAM) or no_fit")
+    grade: Grade = F("Grade, S (best) to F")
     score: float = F("Score", "points of 100")
     decode_tps: float = F("Decode speed", "tokens/s")
     ttft_s: float = F("Time to first token", "s")
@@ -179,7 +179,7 @@ class UpgradeRow(Strict):
     memory_delta_gib: float = F("Memory against the current hardware", "GiB")
     bandwidth_gbs: float = F("Memory bandwidth", "GB/s")
     bandwidth_delta_gbs: float = F("Bandwidth against the current hardware", "GB/s")
-    grade: Grade
+    grade: Grade = F("Grade, S (best) to F")
     score: float = F("Score", "points of 100")
     decode_tps: float = F("Decode speed", "tokens/s")
     msrp_usd: Optional[float] = F("Launch price", "USD")
@@ -190,10 +190,10 @@ class AlternativeRow(Strict):
     model: str = F("Catalog model name")
     params_b: float = F("Total parameters", "billion")
     quant: str = F("Quant it runs best at")
-    grade: Grade
+    grade: Grade = F("Grade, S (best) to F")
     score: float = F("Score", "points of 100")
     decode_tps: float = F("Decode speed", "tokens/s")
-    fit: Fit
+    fit: Fit = F("Fit status: fits, tight, offload (part in host RAM) or no_fit")
 
 
 class Estimate(Strict):
