@@ -7,11 +7,13 @@ import sys
 from typing import Any, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from rigfit import format as fmt
 from rigfit.catalog import CatalogError, load_hardware, load_models, load_quants
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import Query, UserError, run_query
@@ -33,19 +35,24 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def table(title: str, columns: tuple[str, ...], left: tuple[str, ...] = ()) -> Table:
+    """A table readable at 80 columns: light borders, no padding at the edges, headers never cut (each column at
+    least as wide as its header's longest word, numbers never wrapped)."""
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for c in columns:
+        # two-word headers stack ("Decode" over "tok/s"), so numbers keep narrow columns
+        t.add_column(c.replace(" ", "\n") if c not in left else c, justify="left" if c in left else "right",
+                     min_width=max(len(w) for w in c.split()), no_wrap=c not in left or c in ("Quant", "Fit"))
+    return t
+
+
 def grade_text(letter: str, score: float | None = None) -> Text:
     label = f"{letter}{'' if score is None else f' {score:.0f}'}"
     return Text(label, style=GRADE_STYLE.get(letter, ""))
 
 
-def tps(x: float) -> str:
-    return "—" if x <= 0 else (f"{x:,.0f}" if x >= 100 else f"{x:.1f}")
-
-
-def ctx_label(n: int) -> str:
-    if n <= 0:
-        return "—"
-    return f"{n // 1024}K" if n % 1024 == 0 and n >= 1024 else f"{n:,}"
+tps = fmt.tps
+ctx_label = fmt.tokens
 
 
 @app.command()
@@ -92,7 +99,7 @@ def render_check(d: dict[str, Any]) -> None:
         f"{s['quant']} at {s['context']:,} tokens needs {mem['total_gib']:.1f} GiB; {h['display_name']} has "
         f"{h['memory_gib'] * h['count']:.1f} GiB ({mem['available_gib']:.1f} usable). "
         f"{place['label']}" + (f", {place['offload_percent']:.0f}% of weights in host RAM" if place['offload_percent'] else "")
-        + f". Backend {s['backend']}, workload {s['workload']}, mode {s['mode']}."
+        + f". Backend {s['backend']}, workload {fmt.label(s['workload'])}, mode {fmt.label(s['mode'])}."
     )
     console.print(Panel(Text.assemble(head, "\n", summary), expand=False))
 
@@ -131,29 +138,26 @@ def render_check(d: dict[str, Any]) -> None:
     for a in d["advice"]:
         console.print(f"  • {a}")
 
-    wt = Table(title="Performance by workload", title_justify="left")
-    for c in ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context", "Safe ctx"):
-        wt.add_column(c, justify="right" if c not in ("Workload", "Fit") else "left")
+    wt = table("Performance by workload", ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context", "Safe ctx"),
+               left=("Workload", "Fit"))
     for w in d["workloads"]:
-        wt.add_row(w["label"], grade_text(w["grade"], w["score"]), w["fit"], tps(w["decode_tps"]), f"{w['ttft_s']:.2f}",
+        wt.add_row(w["label"], grade_text(w["grade"], w["score"]), fmt.fit_short(w["fit"]), tps(w["decode_tps"]), f"{w['ttft_s']:.2f}",
                    ctx_label(w["context"]), ctx_label(w["safe_context"]))
     console.print(wt)
 
-    qt = Table(title=f"Quantizations on {h['display_name']}", title_justify="left")
-    for c in ("Quant", "Bits", "Weights GiB", "Total GiB", "Quality", "Fit", "Grade", "Decode tok/s", "Safe ctx"):
-        qt.add_column(c, justify="left" if c in ("Quant", "Quality", "Fit") else "right")
+    qt = table(f"Quantizations on {h['display_name']}", ("Quant", "Bits", "Weights GiB", "Total GiB", "Quality", "Fit",
+                                                         "Grade", "Decode tok/s", "Safe ctx"), left=("Quant", "Quality", "Fit"))
     for q in d["quants"]:
-        name = q["name"] + (" ★ best" if q["best"] else "")
+        name = q["name"] + (" ★" if q["best"] else "")
         qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['weights_gib']:.1f}", f"{q['total_gib']:.1f}", q["quality"],
-                   q["fit"], grade_text(q["grade"], q["score"]), tps(q["decode_tps"]), ctx_label(q["safe_context"]))
+                   fmt.fit_short(q["fit"]), grade_text(q["grade"], q["score"]), tps(q["decode_tps"]), ctx_label(q["safe_context"]))
     console.print(qt)
 
     if d["upgrades"]:
-        ut = Table(title="Upgrade options", title_justify="left")
-        for c in ("Pick", "Hardware", "Memory", "Bandwidth", "Grade", "Decode tok/s", "MSRP"):
-            ut.add_column(c)
+        ut = table("Upgrade options", ("Pick", "Hardware", "Memory", "Bandwidth", "Grade", "Decode tok/s", "MSRP"),
+                   left=("Pick", "Hardware", "Memory", "Bandwidth"))
         for u in d["upgrades"]:
-            ut.add_row(u["pick"], u["hardware"], f"{u['memory_gib']:g} GiB ({u['memory_delta_gib']:+g})",
+            ut.add_row(fmt.label(u["pick"]), u["hardware"], f"{u['memory_gib']:g} GiB ({u['memory_delta_gib']:+g})",
                        f"{u['bandwidth_gbs']:,.0f} GB/s ({u['bandwidth_delta_gbs']:+,.0f})", grade_text(u["grade"], u["score"]),
                        tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}")
         console.print(ut)

@@ -219,3 +219,16 @@ def test_etag_and_cache_control_and_304(client, url):
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
     assert client.get(url + ("&" if "?" in url else "?") + "context=4096").headers.get("etag") != etag
     assert "etag" not in client.get("/no-such-page").headers  # errors are not cached
+
+
+def test_no_raw_identifiers_in_page_text(client):
+    import html as html_lib
+
+    for url in ("/can-run/kimi-linear-48b-a3b-on-rtx-3090?mode=scale_out", "/models/kimi-linear-48b-a3b",
+                "/hardware/rtx-3060-12gb", "/can-run/deepseek-r1-on-rtx-3060-12gb"):
+        page = client.get(url).text.split("<main>")[1].split("</main>")[0]
+        # URLs (the embed snippet, the share link) carry the identifiers by design; the words around them may not
+        page = re.sub(r'<pre>.*?</pre>|<p class="share">.*?</p>', " ", page, flags=re.S)
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+        for raw in ("no_fit", "scale_out", "light_api", "yes_with_offload", "agentic_coding"):
+            assert raw not in text, (url, raw)

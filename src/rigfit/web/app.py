@@ -29,6 +29,7 @@ from rigfit.estimate.commands import slug
 from rigfit.ingest.resolve import looks_like_path
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.query import LOCAL_NAMES, Query, UserError, run_query
+from rigfit import format as fmt
 from rigfit.web import caching, docs, search, slugs, svg
 from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
@@ -194,8 +195,8 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
     can = {"yes": "Yes", "yes_with_offload": "Yes, with part of it in host RAM", "no": "No"}[d["verdict"]]
     out = [
         (f"Can {m} run on {h}?",
-         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {s['workload']} in "
-         f"{s['mode']} mode at {s['quant']} and {s['context']:,} tokens of context.")),
+         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {fmt.label(s['workload']).lower()} in "
+         f"{fmt.label(s['mode']).lower()} mode at {s['quant']} and {s['context']:,} tokens of context.")),
         (f"How much memory does {m} need at {s['quant']}?",
          (f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB "
          f"of KV cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB "
@@ -233,6 +234,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
+    templates.env.filters.update(label=fmt.label, gib=fmt.gib, tokens=fmt.tokens, tps=fmt.tps)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
