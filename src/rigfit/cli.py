@@ -322,6 +322,28 @@ def serve(
 
 
 @app.command()
+def export(
+    directory: str = typer.Argument(..., help="Folder to write the static site into"),
+    model: list[str] = typer.Option([], "--model", help="Only this model (repeatable; default: the whole catalog)"),
+    hardware_names: list[str] = typer.Option([], "--hardware", help="Only this hardware (repeatable; default: all)"),
+    base_url: str = typer.Option("https://rigfit.example", "--base-url", help="Site address for canonical links, embeds and the sitemap"),
+) -> None:
+    """Write the web site at default settings as static files: pair, model and hardware pages, indexes, embeds,
+    cards, the JSON of each pair and a sitemap."""
+    from pathlib import Path
+
+    from rigfit.catalog import NotFound
+    from rigfit.web.export import export as export_site
+
+    try:
+        res = export_site(Path(directory), model or None, hardware_names or None, base_url)
+    except (NotFound, ValueError) as exc:
+        fail(str(exc))
+        return
+    console.print(f"Wrote {res.files:,} files ({res.pairs:,} pairs) to {directory} in {res.seconds:.1f} s")
+
+
+@app.command()
 def detect(as_json: bool = typer.Option(False, "--json")) -> None:
     """Describe this machine (GPUs, CPU, RAM, measured RAM bandwidth) and the hardware rigfit will use for it."""
     from rigfit.ingest.detect import detect as detect_machine, detected_hardware
