@@ -325,6 +325,9 @@ def create_app() -> FastAPI:
     @app.get("/check", response_class=HTMLResponse)
     def check(request: Request, model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
         """Free text to the pair page when both sides name one entry; otherwise a results page (never a 404)."""
+        extra = unknown_params(request, frozenset({"model", "hardware"}))
+        if extra:
+            raise PageError(422, "Cannot search that", extra)
         ms = search.search_model(model)
         if ms.entry and hardware.strip().lower() in LOCAL_NAMES:  # this machine (the site served locally)
             return RedirectResponse(slugs.pair_url(ms.entry.name, "local"), status_code=303)
@@ -393,12 +396,16 @@ def create_app() -> FastAPI:
 
     @app.get("/models", response_class=HTMLResponse)
     def models_index(request: Request, family: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"family"})):
+            raise PageError(422, "Cannot filter that", extra)
         items = [model_dict(m) for m in load_models() if not family or m.family.lower() == family.lower()]
         families = sorted({m.family for m in load_models()})
         return templates.TemplateResponse(request, "models.html", {"items": items, "families": families, "family": family})
 
     @app.get("/hardware", response_class=HTMLResponse)
     def hardware_index(request: Request, vendor: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"vendor"})):
+            raise PageError(422, "Cannot filter that", extra)
         items = [hardware_dict(h) for h in load_hardware() if not vendor or h.vendor == vendor.lower()]
         vendors = sorted({h.vendor for h in load_hardware()})
         return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
