@@ -9,6 +9,7 @@ import sys
 from typing import Any, Optional
 
 import typer
+from rich import box
 from rich.console import Console
 from typer.core import TyperGroup
 
@@ -21,6 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from rigfit import format as fmt
 from rigfit.catalog import CatalogError, load_hardware, load_models, load_quants
 from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
 from rigfit.estimate.matrix import STATUSES as STATUS_NAMES
@@ -75,8 +77,6 @@ class OneLineErrors(TyperGroup):
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, cls=OneLineErrors,
                   help="Will this LLM run on this hardware, and how well?")
 
-SHORT_FIT = {"fits": "fits", "tight": "tight", "offload": "offload", "no_fit": "won't run"}
-PICK_LABELS = {"budget": "budget", "value": "value", "vendor": "same vendor"}
 GRADE_STYLE = {"S": "bold magenta", "A": "bold green", "B": "green", "C": "yellow", "D": "dark_orange", "F": "bold red"}
 
 
@@ -89,19 +89,24 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def table(title: str, columns: tuple[str, ...], left: tuple[str, ...] = ()) -> Table:
+    """A table readable at 80 columns: light borders, no padding at the edges, headers never cut (each column at
+    least as wide as its header's longest word, numbers never wrapped)."""
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for c in columns:
+        # two-word headers stack ("Decode" over "tok/s"), so numbers keep narrow columns
+        t.add_column(c.replace(" ", "\n") if c not in left else c, justify="left" if c in left else "right",
+                     min_width=max(len(w) for w in c.split()), no_wrap=c not in left or c in ("Quant", "Fit"))
+    return t
+
+
 def grade_text(letter: str, score: float | None = None) -> Text:
     label = f"{letter}{'' if score is None else f' {score:.0f}'}"
     return Text(label, style=GRADE_STYLE.get(letter, ""))
 
 
-def tps(x: float) -> str:
-    return "—" if x <= 0 else (f"{x:,.0f}" if x >= 100 else f"{x:.1f}")
-
-
-def ctx_label(n: int) -> str:
-    if n <= 0:
-        return "—"
-    return f"{n // 1024}K" if n % 1024 == 0 and n >= 1024 else f"{n:,}"
+tps = fmt.tps
+ctx_label = fmt.tokens
 
 
 @app.command()
@@ -149,7 +154,7 @@ def render_check(d: dict[str, Any]) -> None:
         f"{s['quant']} at {s['context']:,} tokens needs {mem['total_gib']:.1f} GiB; {h['display_name']} has "
         f"{h['memory_gib'] * h['count']:.1f} GiB ({mem['available_gib']:.1f} usable). "
         f"{place['label']}" + (f", {place['offload_percent']:.0f}% of weights in host RAM" if place['offload_percent'] else "")
-        + f". Backend {s['backend']}, workload {s['workload']}, mode {s['mode']}."
+        + f". Backend {s['backend']}, workload {fmt.label(s['workload'])}, mode {fmt.label(s['mode'])}."
     )
     console.print(Panel(Text.assemble(head, "\n", summary), expand=False))
 
@@ -196,21 +201,19 @@ def render_check(d: dict[str, Any]) -> None:
     for a in d["advice"]:
         console.print(f"  • {escape(a)}")
 
-    # tables sized for an 80-column terminal: short headers, short labels, nothing wrapped
-    wt = Table(title="Performance by workload", title_justify="left")
-    for c in ("Workload", "Grade", "Fit", "tok/s", "TTFT s", "Context", "On device"):
-        wt.add_column(c, justify="left" if c in ("Workload", "Fit") else "right", no_wrap=True)
+    wt = table("Performance by workload", ("Workload", "Grade", "Fit", "Decode tok/s", "TTFT s", "Context",
+                                           "On device"), left=("Workload", "Fit"))
     for w in d["workloads"]:
-        wt.add_row(w["label"], grade_text(w["grade"], w["score"]), SHORT_FIT[w["fit"]], tps(w["decode_tps"]),
+        wt.add_row(w["label"], grade_text(w["grade"], w["score"]), fmt.fit_short(w["fit"]), tps(w["decode_tps"]),
                    f"{w['ttft_s']:.2f}", ctx_label(w["context"]), ctx_label(w["max_context_on_device"]))
     console.print(wt)
 
-    qt = Table(title=f"Quantizations on {escape(h['display_name'])}", title_justify="left")
-    for c in ("Quant", "bpw", "GiB", "Quality", "Fit", "Grade", "tok/s", "On device"):
-        qt.add_column(c, justify="left" if c in ("Quant", "Quality", "Fit") else "right", no_wrap=True)
+    qt = table(f"Quantizations on {escape(h['display_name'])}", ("Quant", "Bits", "Total GiB", "Quality", "Fit",
+                                                                  "Grade", "Decode tok/s", "On device"),
+               left=("Quant", "Quality", "Fit"))
     for q in d["quants"]:
         name = escape(q["name"]) + (" ★" if q["best"] else "")
-        qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['total_gib']:.1f}", q["quality"], SHORT_FIT[q["fit"]],
+        qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['total_gib']:.1f}", q["quality"], fmt.fit_short(q["fit"]),
                    grade_text(q["grade"], q["score"]), tps(q["decode_tps"] or 0), ctx_label(q["max_context_on_device"]))
     console.print(qt)
     if d["best_quant_reason"]:
@@ -220,13 +223,11 @@ def render_check(d: dict[str, Any]) -> None:
             console.print(f"  {escape(q['name'])}: {escape(q['why_not']['text'])}", highlight=False)
 
     if d["upgrades"]:
-        ut = Table(title="Upgrade options", title_justify="left")
-        for c in ("Pick", "Hardware", "GiB", "GB/s", "Grade", "tok/s", "Price"):
-            ut.add_column(c, justify="left" if c in ("Pick", "Hardware") else "right")
+        ut = table("Upgrade options", ("Pick", "Hardware", "GiB", "GB/s", "Grade", "Decode tok/s", "Price"),
+                   left=("Pick", "Hardware"))
         for u in d["upgrades"]:
-            ut.add_row(PICK_LABELS.get(u["pick"], u["pick"]), escape(u["hardware"]), f"{u['memory_gib']:g}",
-                       f"{u['bandwidth_gbs']:,.0f}", grade_text(u["grade"], u["score"]), tps(u["decode_tps"]),
-                       f"${u['msrp_usd']:,.0f}")
+            ut.add_row(fmt.label(u["pick"]), escape(u["hardware"]), f"{u['memory_gib']:g}", f"{u['bandwidth_gbs']:,.0f}",
+                       grade_text(u["grade"], u["score"]), tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}")
         console.print(ut)
         for u in d["upgrades"]:
             console.print(f"  [bold]{escape(u['hardware'])}[/]: {escape(' '.join(u['why']))}")
@@ -419,6 +420,44 @@ def serve(
 
 
 @app.command()
+def export(
+    directory: str = typer.Argument(..., help="Folder to write the site into"),
+    model: list[str] = typer.Option([], "--model", help="Only these models (repeat; default: the whole catalog)"),
+    hardware: list[str] = typer.Option([], "--hardware", help="Only these devices (repeat; default: all)"),
+    base_url: str = typer.Option("", "--base-url", help="The live site: links out of a slice point there"),
+    jobs: int = typer.Option(2, "--jobs", help="Processes rendering pages"),
+) -> None:
+    """The whole site as static files at default settings: pair pages, embeds, badges and JSON, model and hardware
+    pages, indexes and a sitemap, for any static host or CDN."""
+    from pathlib import Path
+
+    from rigfit.catalog import find_hardware, find_model
+    from rigfit.catalog.catalog import get_catalog
+    from rigfit.web.export import export_site
+
+    if not 1 <= jobs <= 64:
+        fail("--jobs must be between 1 and 64")
+    out = Path(directory)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        fail(f"{directory} exists and is not an empty folder")
+    catalog = get_catalog()
+    try:
+        models = [find_model(m) for m in model] or list(catalog.models)
+        devices = [find_hardware(h) for h in hardware] or [h for h in catalog.hardware if h.kind != "cpu"]
+    except (LookupError, ValueError) as exc:
+        fail(str(exc))
+        return
+    if any(h.count > 1 or " + " in h.name for h in devices):
+        fail("export takes catalog devices, one at a time")
+    stats = export_site(out, models, devices, everything=not model and not hardware, base_url=base_url.rstrip("/"),
+                        jobs=jobs)
+    console.print(f"{stats.files:,} files ({stats.pages:,} pages) in {stats.seconds:.1f} s into {escape(directory)}"
+                  + (f"; {len(stats.failures)} failed: {escape(stats.failures[0])}" if stats.failures else ""))
+    if stats.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
 def detect(as_json: bool = typer.Option(False, "--json")) -> None:
     """Describe this machine (GPUs, CPU, RAM, measured RAM bandwidth) and the hardware rigfit will use for it."""
     from rigfit.ingest.detect import detect as detect_machine, detected_hardware
@@ -507,44 +546,6 @@ def matrix(
     writer = csv.DictWriter(sys.stdout, fieldnames=MATRIX_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-
-
-@app.command()
-def export(
-    directory: str = typer.Argument(..., help="Folder to write the site into"),
-    model: list[str] = typer.Option([], "--model", help="Only these models (repeat; default: the whole catalog)"),
-    hardware: list[str] = typer.Option([], "--hardware", help="Only these devices (repeat; default: all)"),
-    base_url: str = typer.Option("", "--base-url", help="The live site: links out of a slice point there"),
-    jobs: int = typer.Option(2, "--jobs", help="Processes rendering pages"),
-) -> None:
-    """The whole site as static files at default settings: pair pages, embeds, badges and JSON, model and hardware
-    pages, indexes and a sitemap, for any static host or CDN."""
-    from pathlib import Path
-
-    from rigfit.catalog import find_hardware, find_model
-    from rigfit.catalog.catalog import get_catalog
-    from rigfit.web.export import export_site
-
-    if not 1 <= jobs <= 64:
-        fail("--jobs must be between 1 and 64")
-    out = Path(directory)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        fail(f"{directory} exists and is not an empty folder")
-    catalog = get_catalog()
-    try:
-        models = [find_model(m) for m in model] or list(catalog.models)
-        devices = [find_hardware(h) for h in hardware] or [h for h in catalog.hardware if h.kind != "cpu"]
-    except (LookupError, ValueError) as exc:
-        fail(str(exc))
-        return
-    if any(h.count > 1 or " + " in h.name for h in devices):
-        fail("export takes catalog devices, one at a time")
-    stats = export_site(out, models, devices, everything=not model and not hardware, base_url=base_url.rstrip("/"),
-                        jobs=jobs)
-    console.print(f"{stats.files:,} files ({stats.pages:,} pages) in {stats.seconds:.1f} s into {escape(directory)}"
-                  + (f"; {len(stats.failures)} failed: {escape(stats.failures[0])}" if stats.failures else ""))
-    if stats.failures:
-        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -333,3 +333,31 @@ def test_pair_page_takes_every_input_and_refuses_unknown_ones(client):
     assert "kv_type=q8_0" in html.split('id="embed"')[1]  # the embed shows the same state
     r = client.get(PAIRS[0][2], params={"qaunt": "Q8_0"})
     assert r.status_code == 422 and "unknown query parameter" in r.text
+
+
+# --- typed API ----------------------------------------------------------------------------------------------------
+
+def test_openapi_carries_the_full_response_schema(client):
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    est = spec["paths"]["/api/v1/estimate"]["get"]
+    assert est["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Estimate"}
+    for code in ("404", "422"):
+        assert est["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorDetail")
+    assert schemas["ErrorDetail"]["properties"]["detail"]["type"] == "string"
+    # every field of every response model has a description; sizes and speeds carry their unit
+    for name in ("Estimate", "Memory", "Speed", "Placement", "ModelInfo", "HardwareInfo", "QuantInfo", "QuantRow"):
+        for field, fs in schemas[name]["properties"].items():
+            assert fs.get("description") or "$ref" in fs or "allOf" in fs, (name, field)
+    assert schemas["Memory"]["properties"]["total_gib"]["x-unit"] == "GiB"
+    assert schemas["Speed"]["properties"]["decode_tps"]["x-unit"] == "tokens/s"
+    assert schemas["Speed"]["properties"]["ttft_s"]["x-unit"] == "s"
+    assert set(schemas["Placement"]["properties"]["strategy"]["enum"]) == {
+        "full_gpu", "expert_offload", "layer_offload", "cpu_only", "wont_fit"}
+    params = {p["name"]: p for p in est["parameters"]}
+    assert set(params) == {"model", "hardware", "quant", "context", "workload", "mode", "gpus", "kv_type", "host", "runtime"}
+    runtime_enum = [s for s in params["runtime"]["schema"]["anyOf"] if "$ref" in s][0]["$ref"].rsplit("/", 1)[1]
+    assert schemas[runtime_enum]["enum"] == ["llama.cpp", "Ollama", "vLLM", "SGLang", "MLX", "ExLlama"]
+    assert "report_dict" not in str(spec) and "--gpus" not in str(spec)
+    docs = client.get("/docs").text
+    assert "total_gib" in docs and "tokens/s" in docs and "ErrorDetail" in docs and "SGLang" in docs

@@ -197,3 +197,38 @@ def test_method_and_accuracy_are_pages_linked_from_every_footer(client):
         assert 'href="/method"' in footer and 'href="/accuracy"' in footer, url
     home = client.get("/").text
     assert "later version" not in home and "rigfit detect" in home and "local" in home
+
+
+# --- caching ------------------------------------------------------------------------------------------------------
+
+def test_alias_urls_name_their_canonical_url(client):
+    for alias, canonical in (("/can-run/kimi-linear-48b-a3b-on-rtx-3090-24gb", "/can-run/kimi-linear-48b-a3b-on-rtx-3090"),
+                             ("/can-run/llama-3-1-8b-on-rtx-4090?quant=q8_0", "/can-run/llama-3-1-8b-on-rtx-4090?quant=Q8_0"),
+                             ("/hardware/rtx-3090-24gb", "/hardware/rtx-3090")):
+        assert f'<link rel="canonical" href="http://testserver{canonical}">' in client.get(alias).text, alias
+
+
+@pytest.mark.parametrize("url", ["/can-run/llama-3-1-8b-on-rtx-4090", "/api/v1/estimate?model=Llama+3.1+8B&hardware=RTX+4090",
+                                 "/models/llama-3-1-8b", "/api/v1/quants", "/method"])
+def test_etag_and_cache_control_and_304(client, url):
+    r = client.get(url)
+    etag = r.headers["etag"]
+    assert r.status_code == 200 and r.headers["cache-control"] == "public, max-age=3600"
+    assert client.get(url).headers["etag"] == etag  # the same query, the same catalog: the same tag
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert client.get(url + ("&" if "?" in url else "?") + "context=4096").headers.get("etag") != etag
+    assert "etag" not in client.get("/no-such-page").headers  # errors are not cached
+
+
+def test_no_raw_identifiers_in_page_text(client):
+    import html as html_lib
+
+    for url in ("/can-run/kimi-linear-48b-a3b-on-rtx-3090?mode=scale_out", "/models/kimi-linear-48b-a3b",
+                "/hardware/rtx-3060-12gb", "/can-run/deepseek-r1-on-rtx-3060-12gb"):
+        page = client.get(url).text.split("<main>")[1].split("</main>")[0]
+        # URLs (the embed snippet, the share link) carry the identifiers by design; the words around them may not
+        page = re.sub(r'<pre>.*?</pre>|<p class="share">.*?</p>', " ", page, flags=re.S)
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+        for raw in ("no_fit", "scale_out", "light_api", "yes_with_offload", "agentic_coding"):
+            assert raw not in text, (url, raw)

@@ -63,7 +63,9 @@ from rigfit.query import (
     run_query,
     settle,
 )
-from rigfit.web import docs, search, slugs, svg
+from rigfit import format as fmt
+from rigfit.web import caching, docs, search, slugs, svg
+from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.serving import MAX_NAME_CHARS, Admission, ServeConfig, single_flight
 
@@ -205,6 +207,25 @@ def variant_links(model: str, hardware: str, d: dict[str, Any]) -> dict[str, Any
             "variant_base": search.variant_base(hw)[1]}
 
 
+def schema_type(sch: dict[str, Any] | bool, spec: dict[str, Any]) -> str:
+    """An OpenAPI schema in a few words: 'Estimate', 'list of ModelInfo', 'one of: f16, q8_0', 'integer or null'."""
+    if isinstance(sch, bool) or not sch:  # `additionalProperties: true`: values of any type
+        return "any"
+    if "$ref" in sch:
+        name = sch["$ref"].rsplit("/", 1)[1]
+        target = spec.get("components", {}).get("schemas", {}).get(name, {})
+        return schema_type(target, spec) if "enum" in target else name
+    if "enum" in sch:
+        return "one of: " + ", ".join(map(str, sch["enum"]))
+    if "anyOf" in sch:
+        return " or ".join(schema_type(x, spec) for x in sch["anyOf"])
+    if sch.get("type") == "array":
+        return "list of " + schema_type(sch.get("items", {}), spec)
+    if sch.get("type") == "object" and "additionalProperties" in sch:
+        return "map to " + schema_type(sch["additionalProperties"], spec)
+    return str(sch.get("type", "any"))
+
+
 def validation_message(exc: RequestValidationError) -> str:
     """FastAPI's list of errors as the one line a UserError would give."""
     parts = []
@@ -222,8 +243,8 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
     can = d["verdict_label"]
     out = [
         (f"Can {m} run on {h}?",
-         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {s['workload']} in "
-         f"{s['mode']} mode at {s['quant']} and {s['context']:,} tokens of context.")),
+         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {fmt.label(s['workload']).lower()} in "
+         f"{fmt.label(s['mode']).lower()} mode at {s['quant']} and {s['context']:,} tokens of context.")),
         (f"How much memory does {m} need at {s['quant']}?",
          (f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB "
          f"of KV cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB "
@@ -291,12 +312,25 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.add_middleware(Admission, config=ServeConfig.from_env())
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
+    templates.env.filters.update(label=fmt.label, gib=fmt.gib, tokens=fmt.tokens, tps=fmt.tps)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     config = ServeConfig.from_env()
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        return add_security_headers(request, await call_next(request))
+        path = request.url.path
+        if not caching.cacheable(request.method, path):
+            return add_security_headers(request, await call_next(request))
+        # answers depend only on the catalog version, the site's code and the URL: ETag, Cache-Control, 304
+        etag = caching.etag_for(request.headers.get("host", ""), path, request.url.query)
+        if caching.matches(request.headers.get("if-none-match"), etag):
+            response: Response = Response(status_code=304)
+        else:
+            response = await call_next(request)
+        if response.status_code in (200, 304):
+            response.headers["ETag"] = etag
+            response.headers["Cache-Control"] = f"public, max-age={caching.MAX_AGE_S}"
+        return add_security_headers(request, response)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):  # type: ignore[no-untyped-def]
@@ -381,6 +415,9 @@ def create_app() -> FastAPI:
     @app.get("/check", response_class=HTMLResponse)
     def check(request: Request, model: str = "", hardware: str = ""):  # type: ignore[no-untyped-def]
         """Free text to the pair page when both sides name one entry; otherwise a results page (never a 404)."""
+        extra = unknown_params(request, frozenset({"model", "hardware"}))
+        if extra:
+            raise PageError(422, "Cannot search that", extra)
         ms = search.search_model(model)
         if ms.entry and hardware.strip().lower() in LOCAL_NAMES and not config.public:  # this machine, served locally
             return RedirectResponse(slugs.pair_url(ms.entry.name, "local"), status_code=303)
@@ -419,7 +456,7 @@ def create_app() -> FastAPI:
         suffix = ("?" + urlencode(shown)) if shown else ""
         points = context_points(arch, hw, canon)
         return templates.TemplateResponse(request, "pair.html", {
-            "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
+            "canonical": (config.base_url or str(request.base_url).rstrip("/")) + base + suffix, "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
             "contexts": CHART_CONTEXTS, "base_url": base, "kv_types": list(KV_TYPE_BYTES),
             "hosts": [h.name for h in load_hardware() if h.kind == "cpu"], "runtimes": runtimes_for(st["quant"]),
             "meter": svg.need_meter(d["memory"]), "membar": svg.memory_bar(d["memory"]),
@@ -451,12 +488,16 @@ def create_app() -> FastAPI:
 
     @app.get("/models", response_class=HTMLResponse)
     def models_index(request: Request, family: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"family"})):
+            raise PageError(422, "Cannot filter that", extra)
         items = [model_dict(m) for m in load_models() if not family or m.family.lower() == family.lower()]
         families = sorted({m.family for m in load_models()})
         return templates.TemplateResponse(request, "models.html", {"items": items, "families": families, "family": family})
 
     @app.get("/hardware", response_class=HTMLResponse)
     def hardware_index(request: Request, vendor: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"vendor"})):
+            raise PageError(422, "Cannot filter that", extra)
         items = [hardware_dict(h) for h in load_hardware() if not vendor or h.vendor == vendor.lower()]
         vendors = sorted({h.vendor for h in load_hardware()})
         return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
@@ -471,7 +512,7 @@ def create_app() -> FastAPI:
         vendors = sorted({r["vendor"] for r in rows})
         shown = [r for r in rows if not vendor or r["vendor"] == vendor.lower()]
         return templates.TemplateResponse(request, "model.html", {
-            "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
+            "canonical": f"{str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
@@ -483,11 +524,14 @@ def create_app() -> FastAPI:
         families = sorted({r["family"] for r in rows})
         shown = [r for r in rows if not family or r["family"].lower() == family.lower()]
         return templates.TemplateResponse(request, "hardware_page.html", {
-            "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
+            "canonical": f"{str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
-    @app.get("/api/v1/estimate")
+    @app.get("/api/v1/estimate", response_model=Estimate, responses=ERRORS,
+             summary="Everything about one model on one piece of hardware")
     def api_estimate(request: Request, model: str, hardware: str, inp: Inputs = Depends(inputs)) -> Any:
-        """Exactly the object `rigfit check --json` prints for the same inputs."""
+        """Memory, placement, speed, grade, quantizations, workloads, upgrades and commands for one model on one
+        piece of hardware: the object `rigfit check --json` prints for the same inputs. Sizes in GiB (2^30 bytes),
+        speeds in tokens/s, times in seconds."""
         extra = unknown_params(request, KNOWN | {"model", "hardware"})
         if extra:
             return JSONResponse({"detail": extra}, status_code=422)
@@ -524,9 +568,20 @@ def create_app() -> FastAPI:
         endpoints = []
         for path, methods in spec["paths"].items():
             for method, op in methods.items():
-                params = [(p["name"], p.get("required", False), p.get("schema", {}).get("type", "")) for p in op.get("parameters", [])]
-                endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""), "params": params})
-        return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints})
+                params = [{"name": p["name"], "required": p.get("required", False),
+                           "type": schema_type(p.get("schema", {}), spec), "description": p.get("description", "")}
+                          for p in op.get("parameters", [])]
+                ok = op.get("responses", {}).get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+                endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                                  "description": op.get("description", ""), "params": params,
+                                  "returns": schema_type(ok, spec), "errors": sorted(k for k in op.get("responses", {}) if k != "200")})
+        schemas = [{"name": name, "description": sch.get("description", ""),
+                    "fields": [{"name": f, "type": schema_type(fs, spec), "unit": fs.get("x-unit", ""),
+                                "description": fs.get("description", "").split(" [")[0]}
+                               for f, fs in sch.get("properties", {}).items()]}
+                   for name, sch in spec.get("components", {}).get("schemas", {}).items()
+                   if name not in ("HTTPValidationError", "ValidationError")]
+        return templates.TemplateResponse(request, "docs.html", {"endpoints": endpoints, "schemas": schemas})
 
     @app.get("/method", response_class=HTMLResponse, include_in_schema=False)
     def method_page(request: Request):  # type: ignore[no-untyped-def]
@@ -543,15 +598,15 @@ def create_app() -> FastAPI:
         title, body = docs.render(name)
         return templates.TemplateResponse(request, "doc.html", {"title": title, "body": body})
 
-    @app.get("/api/v1/models")
+    @app.get("/api/v1/models", response_model=list[ModelInfo], summary="Catalog models")
     def api_models() -> list[dict[str, Any]]:
         return [model_dict(m) for m in load_models()]
 
-    @app.get("/api/v1/hardware")
+    @app.get("/api/v1/hardware", response_model=list[HardwareInfo], summary="Catalog GPUs, Macs and CPU/RAM profiles")
     def api_hardware() -> list[dict[str, Any]]:
         return [hardware_dict(h) for h in load_hardware()]
 
-    @app.get("/api/v1/quants")
+    @app.get("/api/v1/quants", response_model=list[QuantInfo], summary="Quantization formats")
     def api_quants() -> list[dict[str, Any]]:
         return [quant_dict(q) for q in load_quants()]
 

@@ -40,13 +40,18 @@ def file_for(path: str) -> str:
         return "index.html"
     if re.search(r"\.(svg|json|css|js|png|xml|txt)$", p):
         return p
+    if p.startswith("api/"):  # the JSON lists: /api/v1/models -> api/v1/models.json
+        return f"{p}.json"
     return f"{p}/index.html"
 
 
 def site_paths(models: list[Architecture], hardware: list[Hardware], everything: bool) -> list[str]:
     """Every path of the export: indexes (for a whole-catalog export), model and hardware pages, and per pair the
     page, the embed card, the badge and the JSON."""
-    paths = ["/", "/models", "/hardware"] if everything else ["/"]
+    paths = ["/", "/docs", "/method", "/accuracy", "/openapi.json", "/api/v1/models", "/api/v1/hardware",
+             "/api/v1/quants"]
+    if everything:
+        paths += ["/models", "/hardware"]
     paths += [f"/models/{slug(m.name)}" for m in models] + [f"/hardware/{slug(h.name)}" for h in hardware]
     for m in models:
         for h in hardware:
