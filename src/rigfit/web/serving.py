@@ -110,7 +110,7 @@ def single_flight(fn: Callable[..., T]) -> Callable[..., T]:
     results: dict[Any, T] = {}
     locks: dict[Any, threading.Lock] = {}
     guard = threading.Lock()
-    limit = 4096
+    limit = 512  # a pair report is ~50 KB of dicts: 512 of them is ~25 MB per cached function and worker
 
     @wraps(fn)
     def wrapper(*args: Any) -> T:
