@@ -23,10 +23,10 @@ from rich.table import Table
 from rich.text import Text
 
 from rigfit import format as fmt
-from rigfit.catalog import CatalogError, load_hardware, load_models, load_quants
-from rigfit.output import hardware_dict, model_dict, quant_dict, report_dict
-from rigfit.estimate.matrix import STATUSES as STATUS_NAMES
-from rigfit.query import Query, UserError, run_query
+from rigfit.catalog.loader import CatalogError
+from rigfit.errors import UserError
+
+# The engine (numpy, the catalogs) is imported inside the commands that use it, so `rigfit --help` starts at once.
 
 console = Console()
 err = Console(stderr=True)
@@ -128,6 +128,9 @@ def check(
     MODEL is a catalog name, a Hugging Face repo id (org/name), a config.json or a .gguf file; HARDWARE a catalog
     name, "2x NAME", "NAME + NAME", or local (this machine).
     """
+    from rigfit.output import report_dict
+    from rigfit.query import Query, run_query
+
     try:
         rep = run_query(Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host, offline=offline),
                         shared=False)  # one report: compute only the rows and columns it needs
@@ -251,6 +254,10 @@ def models(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List catalog models."""
+    from rigfit.catalog import load_models
+    from rigfit.estimate.matrix import STATUSES as STATUS_NAMES
+    from rigfit.output import model_dict
+
     rows = [model_dict(m) for m in load_models()]
     if fits:
         from rigfit.catalog.catalog import get_catalog
@@ -281,7 +288,7 @@ def models(
 
 
 def _request(model: str, hardware: str, **settings: str):  # type: ignore[no-untyped-def]
-    from rigfit.query import resolve
+    from rigfit.query import Query, resolve
 
     return resolve(Query(model, hardware, **settings))
 
@@ -292,6 +299,9 @@ def hardware(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List catalog hardware."""
+    from rigfit.catalog import load_hardware
+    from rigfit.output import hardware_dict
+
     items = list(load_hardware())
     if vendor:
         vendors = {h.vendor for h in items}
@@ -315,6 +325,9 @@ def hardware(
 @app.command()
 def quants(as_json: bool = typer.Option(False, "--json")) -> None:
     """List quantization formats."""
+    from rigfit.catalog import load_quants
+    from rigfit.output import quant_dict
+
     rows = [quant_dict(q) for q in load_quants()]
     if as_json:
         emit_json(rows)
@@ -460,6 +473,7 @@ def export(
 @app.command()
 def detect(as_json: bool = typer.Option(False, "--json")) -> None:
     """Describe this machine (GPUs, CPU, RAM, measured RAM bandwidth) and the hardware rigfit will use for it."""
+    from rigfit.output import hardware_dict
     from rigfit.ingest.detect import detect as detect_machine, detected_hardware
 
     info = detect_machine()
@@ -487,6 +501,8 @@ def best(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The catalog models that run best on this hardware, with the quant and the command."""
+    from rigfit.catalog import load_models
+    from rigfit.output import hardware_dict
     from rigfit.catalog.catalog import get_catalog
     from rigfit.estimate.market import rank_models
     from rigfit.output import ranked_dict

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rigfit.errors import UserError
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
 from rigfit.catalog.catalog import Catalog, get_catalog
 from rigfit.catalog.workloads import find_mode, find_workload
@@ -23,9 +24,6 @@ DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
 MAX_CONTEXT = 16 * 1024 * 1024
 MAX_GPUS = 64
 
-
-class UserError(ValueError):
-    """Bad input: shown to the user as one line, exit code 2."""
 
 
 # Catalog names are all far shorter; a longer text cannot match one, and fuzzy matching it costs time per name.
