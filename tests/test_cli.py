@@ -155,13 +155,13 @@ def test_validate_with_a_name_too_long_for_the_file_system():
 
 
 def test_a_bug_is_one_line_without_traceback(monkeypatch):
-    import rigfit.cli as cli
+    import rigfit.query as query
 
-    def broken(q, with_market=True):  # noqa: ARG001
+    def broken(q, with_market=True, shared=True):  # noqa: ARG001
         raise TypeError("unsupported operand")
 
     monkeypatch.delenv("RIGFIT_DEBUG", raising=False)
-    monkeypatch.setattr(cli, "run_query", broken)
+    monkeypatch.setattr(query, "run_query", broken)
     res = run("check", "Llama 3.1 8B", "RTX 3090")
     assert res.exit_code == 1
     assert "internal error (TypeError)" in one_line(res)
