@@ -25,6 +25,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -112,8 +113,26 @@ def fit_runtimes(rows) -> dict[str, dict[str, float]]:
         base = dict(out.get(backend) or efficiency(backend).__dict__)
         vals = _fit_group(decode.get(key, []), prefill.get(key, []), base)
         if vals:
-            out[key] = {**base, **vals}
+            merged = {**base, **vals}
+            merged.update(_fit_token_cost(decode.get(key, []), merged))
+            out[key] = merged
     return out
+
+
+def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
+    """Split the fixed decode cost into per-layer and per-token parts: with bandwidth and attention efficiency as
+    fitted, the residual t - bytes/decode_bw - attention/attn_eff = layers·layer_us + token_us, least squares in
+    relative error. Identifiable only when the rows span models of different depth; kept only when both parts come
+    out non-negative (otherwise token_us stays as it was)."""
+    if len(rows) < MIN_ROWS or len({layers for _, layers, _, _ in rows}) < 2:
+        return {}
+    bw, attn_eff = vals["decode_bw"], vals["attn_eff"]
+    x = np.array([[layers / t, 1.0 / t] for _, layers, _, t in rows])
+    y = np.array([(t - raw / bw - at / attn_eff) / t for raw, _, at, t in rows])
+    sol, *_ = np.linalg.lstsq(x, y, rcond=None)
+    if (sol < 0).any():
+        return {}
+    return {"layer_us": round(float(sol[0]) * 1e6, 1), "token_us": round(float(sol[1]) * 1e6, 1)}
 
 
 def fit_metal_generations(rows) -> dict[str, dict[str, float]]:

@@ -326,7 +326,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     peak = hw.matrix[None, :] * 1e12 * rt.attn_eff[None, :]
     host_peak = (host.fp16_tflops if host and host.fp16_tflops else 1.0) * 1e12 * host_eff.attn_eff
     t_attn = np.where(cpu, attn_total / peak, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
-    return t_dev + t_host + t_cpu_layers + t_attn + L * rt.layer_us[None, :] * 1e-6
+    return t_dev + t_host + t_cpu_layers + t_attn + L * rt.layer_us[None, :] * 1e-6 + rt.token_us[None, :] * 1e-6
 
 
 def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, p: _Place, tokens: np.ndarray,

@@ -30,6 +30,9 @@ class Efficiency:
     moe_prefill: float
     attn_eff: float = 1.0  # fraction of matrix peak the single-token attention over the cache reaches
     prefill_attn_eff: float | None = None  # fraction of matrix peak the prompt's attention reaches (None: prefill_mfu)
+    # Fixed host-side cost per generated token, independent of layers and bytes: Python sampling, scheduling and
+    # streaming in serving engines (vLLM, MLX, ExLlama). 0 where unfitted (llama.cpp backends).
+    token_us: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
         t_attn += float(attn[~on_gpu].sum()) / (host_peak * host_eff.attn_eff)
-    t = t_dev + t_host + t_cpu_layers + t_attn + L * eff.layer_us * 1e-6
+    t = t_dev + t_host + t_cpu_layers + t_attn + L * eff.layer_us * 1e-6 + eff.token_us * 1e-6
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
 

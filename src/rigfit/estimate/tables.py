@@ -162,6 +162,7 @@ class RuntimeColumns:
     backend: tuple[str, ...]
     decode_bw: np.ndarray
     layer_us: np.ndarray
+    token_us: np.ndarray  # fixed host-side cost per generated token (speed.Efficiency.token_us)
     prefill_mfu: np.ndarray
     moe_prefill: np.ndarray
     attn_eff: np.ndarray
@@ -178,6 +179,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         backend=backends,
         decode_bw=np.array([e.decode_bw for e in effs]),
         layer_us=np.array([e.layer_us for e in effs]),
+        token_us=np.array([e.token_us for e in effs]),
         prefill_mfu=np.array([e.prefill_mfu for e in effs]),
         moe_prefill=np.array([e.moe_prefill for e in effs]),
         attn_eff=np.array([e.attn_eff for e in effs]),
