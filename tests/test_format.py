@@ -13,3 +13,20 @@ def test_numbers():
     assert tokens(1_048_576) == "1,024K" and tokens(0) == "—"
     assert tps(134.24) == "134" and tps(13.44) == "13.4" and tps(1430.3) == "1,430" and tps(0) == "—"
     assert gib(29.11) == "29.1 GiB" and gib(29.11, 24.0) == "29.1 / 24.0 GiB"
+
+
+def test_cli_tables_keep_their_headers_at_80_columns(monkeypatch):
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    import rigfit.cli as cli
+
+    monkeypatch.setattr(cli, "console", Console(width=80, force_terminal=False, color_system=None))
+    r = CliRunner().invoke(cli.app, ["check", "Kimi Linear 48B A3B", "RTX 3090"])
+    assert r.exit_code == 0
+    out = r.output
+    assert "…" not in out  # nothing cut
+    for header in ("Weights", "Quality", "Decode", "tok/s", "Safe", "Workload", "Bandwidth"):
+        assert header in out, header
+    tables = out.split("Performance by workload")[1].split("Run it:")[0]
+    assert max(len(line) for line in tables.splitlines()) <= 80
