@@ -9,7 +9,8 @@ def test_labels_have_no_raw_identifiers():
 
 
 def test_numbers():
-    assert tokens(8192) == "8K" and tokens(131072) == "128K" and tokens(382720) == "382,720"  # 373.75 x 1024: not a whole K
+    assert tokens(8192) == "8K" and tokens(131072) == "128K" and tokens(382720) == "373K"  # 373.75 x 1024, rounded down
+    assert tokens(26368) == "25K" and tokens(1000) == "1,000"
     assert tokens(1_048_576) == "1,024K" and tokens(0) == "—"
     assert tps(134.24) == "134" and tps(13.44) == "13.4" and tps(1430.3) == "1,430" and tps(0) == "—"
     assert gib(29.11) == "29.1 GiB" and gib(29.11, 24.0) == "29.1 / 24.0 GiB"
@@ -26,7 +27,7 @@ def test_cli_tables_keep_their_headers_at_80_columns(monkeypatch):
     assert r.exit_code == 0
     out = r.output
     assert "…" not in out  # nothing cut
-    for header in ("Weights", "Quality", "Decode", "tok/s", "Safe", "Workload", "Bandwidth"):
+    for header in ("Weights", "Quality", "Decode", "tok/s", "Max", "context", "Workload", "GB/s"):
         assert header in out, header
     tables = out.split("Performance by workload")[1].split("Run it:")[0]
     assert max(len(line) for line in tables.splitlines()) <= 80

@@ -172,8 +172,8 @@ def render_check(d: dict[str, Any]) -> None:
         key.add_row("Decode", "Prefill", "TTFT", "Max context", "On device", "Memory", "Offload")
         first = (f"[bold]{tps(speed['decode_tps'])}[/] tok/s (likely {tps(lo)}–{tps(hi)})", f"{tps(speed['prefill_tps'])} tok/s")
     key.add_row(
-        *first, f"[bold]{speed['ttft_s']:.2f}[/] s", f"[bold]{limits['max_context']:,}[/]",
-        f"{limits['max_context_on_device']:,}", f"{mem['total_gib']:.1f} / {mem['available_gib']:.1f} GiB",
+        *first, f"[bold]{speed['ttft_s']:.2f}[/] s", f"[bold]{ctx_label(limits['max_context'])}[/]",
+        ctx_label(limits['max_context_on_device']), fmt.gib(mem['total_gib'], mem['available_gib']),
         f"{place['offload_percent']:.0f}%",
     )
     console.print(key)

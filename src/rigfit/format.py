@@ -31,10 +31,11 @@ def gib(x: float | None, of: float | None = None) -> str:
 
 
 def tokens(n: int | None) -> str:
-    """Token counts: '8K' for whole multiples of 1,024 from 1K up, else the exact count with separators."""
+    """Token counts in whole K (1,024 tokens, llama.cpp's unit for -c) from 1K up, rounded down so a limit is never
+    overstated ('373K' for 382,720); the exact count below 1K. The JSON keeps the exact figure."""
     if not n or n <= 0:
         return "—"
-    return f"{n // 1024:,}K" if n % 1024 == 0 else f"{n:,}"
+    return f"{n // 1024:,}K" if n >= 1024 else f"{n:,}"
 
 
 def tps(x: float | None) -> str:
