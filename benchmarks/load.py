@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -123,9 +124,13 @@ def rss_mb(proc: psutil.Process) -> float:
 
 
 async def probe(base: str) -> float:
+    """Seconds for /healthz to answer; inf when it does not answer within TIMEOUT_S."""
     host, port = base.removeprefix("http://").split(":")
     t = time.perf_counter()
-    await asyncio.wait_for(fetch(host, int(port), "/healthz"), TIMEOUT_S)
+    try:
+        await asyncio.wait_for(fetch(host, int(port), "/healthz"), TIMEOUT_S)
+    except (OSError, asyncio.TimeoutError, ValueError, IndexError):
+        return float("inf")
     return time.perf_counter() - t
 
 
@@ -144,14 +149,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--overload", type=float, default=1000)
-    ap.add_argument("--max-active", type=int, default=4)
+    ap.add_argument("--max-active", type=int, default=1)
     ap.add_argument("--max-waiting", type=int, default=16)
     args = ap.parse_args()
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = tempfile.TemporaryFile()  # the server's log: a 500's traceback is printed at the end
     server = subprocess.Popen([RIGFIT, "serve", "--public", "--port", str(port), "--workers", str(args.workers),
                                "--max-active", str(args.max_active), "--max-waiting", str(args.max_waiting)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -199,6 +205,9 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
         print(f"SIGTERM to exit: {time.perf_counter() - t:.1f} s")
+        log.seek(0)
+        errors = [line for line in log.read().decode(errors="replace").splitlines() if "Error" in line]
+        print(f"server log: {len(errors)} error lines" + "".join(f"\n  {e}" for e in errors[-10:]))
 
 
 if __name__ == "__main__":

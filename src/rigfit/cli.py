@@ -405,7 +405,8 @@ def serve(
                                 "only, file-like names are unknown models"),
     base_url: str = typer.Option("", "--base-url", help="Absolute URL of the site (embed snippets, public mode)"),
     workers: int = typer.Option(1, "--workers", help="Worker processes (each holds its own caches)"),
-    max_active: int = typer.Option(4, "--max-active", help="Requests computed at once per worker"),
+    max_active: Optional[int] = typer.Option(None, "--max-active", help="Requests computed at once per worker "
+                                             "(default 1 with --public, where pages run on the event loop; else 4)"),
     max_waiting: int = typer.Option(16, "--max-waiting", help="Requests waiting per worker; past that: 503"),
 ) -> None:
     """Serve the web site and the JSON API (FastAPI). Past its limits the server answers 503 at once."""
@@ -415,18 +416,19 @@ def serve(
 
     if not 0 < port < 65536:
         fail(f"--port must be between 1 and 65535, got {port}")
+    max_active = max_active if max_active is not None else (1 if public else 4)
     if not 1 <= workers <= 64 or max_active < 1 or max_waiting < 0:
         fail("--workers must be 1 to 64, --max-active at least 1, --max-waiting at least 0")
     os.environ.update({"RIGFIT_PUBLIC": "1" if public else "0", "RIGFIT_BASE_URL": base_url,
                        "RIGFIT_MAX_ACTIVE": str(max_active), "RIGFIT_MAX_WAITING": str(max_waiting)})
     console.print(f"rigfit web site at http://{escape(host)}:{port}/  (API: /api/v1/estimate, docs: /docs)"
                   + ("  (public)" if public else ""))
-    # Past max_active + max_waiting connections at once uvicorn itself answers 503 (nothing queues without bound);
-    # a short accept backlog keeps the kernel from queueing thousands more. SIGTERM: stop accepting, finish what
-    # is in flight for at most 5 s, exit.
+    # Admission control (web/serving.py) answers 503 + Retry-After past max_active + max_waiting requests; uvicorn's
+    # own limit (a bare 503) is the backstop at four times that, and a short accept backlog keeps the kernel from
+    # queueing thousands more. SIGTERM: stop accepting, finish what is in flight for at most 5 s, exit.
     try:
         uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=max_active + max_waiting,
+                    log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=4 * (max_active + max_waiting),
                     backlog=64)
     except OSError as exc:  # address in use, no such address, no permission for a low port
         fail(f"cannot listen on {host}:{port} ({exc.strerror or exc})")

@@ -170,3 +170,80 @@ def test_hostile_inputs_from_the_reliability_review_are_4xx():
     r = client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": many})
     assert r.status_code == 422 and "64" in r.json()["detail"]
     assert client.get("/api/v1/estimate", params={"model": "a\nb", "hardware": "RTX 3090"}).status_code == 422
+
+
+def blocking_app(config: ServeConfig, seconds: float) -> Admission:
+    """Pages that run on the event loop and block it while they compute, as the public server's do."""
+    from rigfit.web.serving import InlineRoute
+
+    app = FastAPI()
+    app.router.route_class = InlineRoute
+
+    @app.get("/page")
+    def page() -> dict:
+        time.sleep(seconds)
+        return {"ok": True}
+
+    return Admission(app, config)
+
+
+def test_a_burst_past_the_bound_is_refused_although_pages_block_the_loop():
+    # 10 at once, 1 computing + 2 waiting allowed: pages never yield while they compute, so the bound must count
+    # every request that arrived before the first page starts, or all 10 would be computed one after another
+    # (a request arriving after the first page finished may take a freed place: hence "at least")
+    answers = fire(blocking_app(ServeConfig(max_active=1, max_waiting=2, wait_s=5), 0.3), ["/page"] * 10)
+    codes = [r.status_code for r in answers]
+    assert codes.count(200) >= 3 and codes.count(503) >= 5 and set(codes) == {200, 503}
+
+
+def test_a_client_that_left_while_waiting_costs_no_work():
+    called = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        called.append((await receive())["type"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def receiver(then_disconnect: bool):  # type: ignore[no-untyped-def]
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive():  # type: ignore[no-untyped-def]
+            if messages:
+                return messages.pop(0)
+            if then_disconnect:
+                return {"type": "http.disconnect"}
+            await asyncio.Event().wait()  # a client still connected: nothing more to read
+        return receive
+
+    async def sent(message):  # type: ignore[no-untyped-def]
+        pass
+
+    scope = {"type": "http", "path": "/page", "raw_path": b"/page", "query_string": b"", "method": "GET"}
+    gate = Admission(app, ServeConfig())
+    asyncio.run(gate(scope, receiver(then_disconnect=True), sent))
+    assert called == []  # gone: not computed
+    asyncio.run(gate(scope, receiver(then_disconnect=False), sent))
+    assert called == ["http.request"]  # still there: computed, and the app read the request's own message
+
+
+def test_public_pages_run_on_the_event_loop_thread():
+    from rigfit.web.serving import InlineRoute
+
+    seen: dict[str, int] = {}
+    app = FastAPI()
+    app.router.route_class = InlineRoute
+
+    @app.get("/sync")
+    def sync_page() -> dict:
+        seen["sync"] = threading.get_ident()
+        return {}
+
+    @app.get("/async")
+    async def async_page() -> dict:
+        seen["loop"] = threading.get_ident()
+        return {}
+
+    with TestClient(app) as client:
+        client.get("/sync")
+        client.get("/async")
+    assert seen["sync"] == seen["loop"]  # no hand-off to a worker thread

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import sys
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -64,15 +63,14 @@ from rigfit.query import (
     settle,
 )
 from rigfit import format as fmt
-from rigfit.web import caching, docs, search, slugs, svg
+from rigfit.web import docs, search, slugs, svg
 from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
-from rigfit.web.serving import MAX_NAME_CHARS, Admission, ServeConfig, single_flight
+from rigfit.web.headers import SiteHeaders, security_headers
+from rigfit.web.serving import MAX_NAME_CHARS, Admission, InlineRoute, ServeConfig, single_flight
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("rigfit.web")
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'")
 POPULAR = [("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell"),
            ("Llama 3.1 8B", "RTX 4090"), ("Qwen3 30B A3B", "RTX 3060 12GB"), ("gpt-oss 120B", "NVIDIA DGX Spark"),
            ("Llama 3.3 70B", "Apple M2 Ultra 76-core GPU 192GB"), ("DeepSeek R1", "Apple M3 Ultra 80-core GPU 512GB")]
@@ -283,22 +281,12 @@ def warm(templates: Jinja2Templates) -> None:
 
 
 def add_security_headers(request: Request, response: Response) -> Response:
-    """CSP and nosniff on every answer, errors included; only the embed card and badge (not their errors) may be
-    framed."""
-    framable = request.url.path.startswith(("/embed/", "/card/")) and response.status_code < 400
-    if framable:
-        response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors *"
-    else:
-        response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
-        response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    """For answers made outside the middleware stack (the 500 handler)."""
+    response.headers.update(security_headers(request.url.path, response.status_code))
     return response
 
 
 def create_app() -> FastAPI:
-    # Pages are computed in worker threads holding the GIL; a short switch interval lets the event loop take it
-    # back often, so accepting, refusing (503) and probes stay quick while pages compute.
-    sys.setswitchinterval(0.0005)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     @asynccontextmanager
@@ -310,28 +298,15 @@ def create_app() -> FastAPI:
     # rendered from the same OpenAPI document (served at /openapi.json).
     app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.add_middleware(Admission, config=ServeConfig.from_env())
+    config = ServeConfig.from_env()
+    if config.public:
+        app.router.route_class = InlineRoute
+    # The last added runs first: headers on every answer (admission control's 503s included), then admission.
+    app.add_middleware(Admission, config=config)
+    app.add_middleware(SiteHeaders)
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
     templates.env.filters.update(label=fmt.label, gib=fmt.gib, tokens=fmt.tokens, tps=fmt.tps)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    config = ServeConfig.from_env()
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        path = request.url.path
-        this_machine = request.query_params.get("hardware", "").strip().lower() in LOCAL_NAMES
-        if not caching.cacheable(request.method, path) or this_machine or path == "/healthz":
-            return add_security_headers(request, await call_next(request))
-        # answers depend only on the catalog version, the site's code and the URL: ETag, Cache-Control, 304
-        etag = caching.etag_for(request.headers.get("host", ""), path, request.url.query)
-        if caching.matches(request.headers.get("if-none-match"), etag):
-            response: Response = Response(status_code=304)
-        else:
-            response = await call_next(request)
-        if response.status_code in (200, 304):
-            response.headers["ETag"] = etag
-            response.headers["Cache-Control"] = f"public, max-age={caching.MAX_AGE_S}"
-        return add_security_headers(request, response)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):  # type: ignore[no-untyped-def]

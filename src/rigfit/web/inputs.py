@@ -82,7 +82,7 @@ class Inputs:
 KNOWN = frozenset(Inputs.__dataclass_fields__)
 
 
-def inputs(
+async def inputs(  # async: FastAPI would run a plain function in a worker thread
     quant: Annotated[str, Q(description="Quantization name (see /api/v1/quants)", examples=["Q4_K_M"])] = "Q4_K_M",
     context: Annotated[int | None, Q(description="Context length in tokens (default: the workload's)",
                                      examples=[32768])] = None,

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
+from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ class ServeConfig:
 
     public: bool = False  # refuse `local`, read hub models from the cache only, never read files
     base_url: str = ""  # absolute URL for embed snippets (public mode; never the request's Host header)
-    max_active: int = 4  # requests computed at once (one core per worker: more only adds latency)
+    max_active: int = 1  # requests computed at once per worker: one core each; pages run on the loop (public)
     max_waiting: int = 16  # requests waiting for a slot; past that: 503 at once
     wait_s: float = 1.0  # the longest a request waits for a slot before a 503
 
@@ -39,7 +40,7 @@ class ServeConfig:
         return cls(
             public=env.get("RIGFIT_PUBLIC", "") == "1",
             base_url=env.get("RIGFIT_BASE_URL", "").rstrip("/"),
-            max_active=int(env.get("RIGFIT_MAX_ACTIVE", cls.max_active)),
+            max_active=int(env.get("RIGFIT_MAX_ACTIVE") or cls.max_active),
             max_waiting=int(env.get("RIGFIT_MAX_WAITING", cls.max_waiting)),
             wait_s=float(env.get("RIGFIT_WAIT_S", cls.wait_s)),
         )
@@ -55,16 +56,40 @@ def _refuse(scope: Scope, status: int, message: str, headers: dict[str, str] | N
     return PlainTextResponse(message, status_code=status, headers=headers)
 
 
+async def _client_left(receive: Receive) -> tuple[bool, list[Message]]:
+    """Whether the client has closed its connection, without waiting: the request's own messages (a GET's empty
+    body) are read and returned, to be replayed to the app; a further message ready at once can only be the
+    server's notice that the client went away."""
+    read: list[Message] = []
+    while True:
+        task = asyncio.ensure_future(receive())
+        await asyncio.sleep(0)
+        if not task.done():
+            task.cancel()
+            return False, read
+        message = task.result()
+        if message["type"] == "http.disconnect":
+            return True, read
+        read.append(message)  # then look again: once the body is complete, only a disconnect can be ready
+
+
+def _replaying(read: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return read.pop(0) if read else await receive()
+    return replay
+
+
 class Admission:
     """ASGI middleware: at most `max_active` requests run, at most `max_waiting` wait (each no longer than
     `wait_s`); any other request is answered 503 with Retry-After at once. Static files and the health probe skip
-    the queue, so a saturated server still shows it is alive. A client that left while waiting costs nothing."""
+    the queue, so a saturated server still shows it is alive. A client that left while waiting costs nothing: its
+    request is dropped when its turn comes."""
 
     def __init__(self, app: ASGIApp, config: ServeConfig) -> None:
         self.app = app
         self.config = config
         self._slots: asyncio.Semaphore | None = None
-        self._waiting = 0
+        self._admitted = 0  # requests past the bound check, waiting or running
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,22 +105,32 @@ class Admission:
             return
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.config.max_active)
-        if not self._slots.locked():
-            await self._slots.acquire()  # a free slot: taken at once, without yielding to the loop
-        elif self._waiting >= self.config.max_waiting:
+        if self._admitted >= self.config.max_active + self.config.max_waiting:
             await self._busy(scope, receive, send)
             return
-        else:
-            self._waiting += 1
-            try:
-                await asyncio.wait_for(self._slots.acquire(), timeout=self.config.wait_s)
-            except asyncio.TimeoutError:
-                await self._busy(scope, receive, send)
-                return
-            finally:
-                self._waiting -= 1
+        self._admitted += 1
         try:
-            await self.app(scope, receive, send)
+            await self._serve(scope, receive, send)
+        finally:
+            self._admitted -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self._slots is not None
+        # Yield once before taking a slot: requests that arrived together are all counted before any of them runs
+        # (a page runs on the loop without yielding), so the bound above sees the real queue.
+        await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=self.config.wait_s)
+        except asyncio.TimeoutError:
+            await self._busy(scope, receive, send)
+            return
+        try:
+            left, read = await _client_left(receive)
+            if not left:
+                await self.app(scope, _replaying(read, receive), send)
+                # Keep the slot through one more turn of the loop: the next page starts only after the loop has
+                # accepted, refused and probed whatever arrived meanwhile.
+                await asyncio.sleep(0)
         finally:
             self._slots.release()
 
@@ -112,22 +147,47 @@ def single_flight(fn: Callable[..., T]) -> Callable[..., T]:
     guard = threading.Lock()
     limit = 512  # a pair report is ~50 KB of dicts: 512 of them is ~25 MB per cached function and worker
 
+    missing = object()
+
     @wraps(fn)
     def wrapper(*args: Any) -> T:
-        if args in results:
-            return results[args]
+        # one lookup, never "in" then "[]": another thread may evict the key between the two
+        value = results.get(args, missing)
+        if value is not missing:
+            return value  # type: ignore[return-value]
         with guard:
             lock = locks.setdefault(args, threading.Lock())
         with lock:
-            if args in results:
-                return results[args]
+            value = results.get(args, missing)
+            if value is not missing:
+                return value  # type: ignore[return-value]
             value = fn(*args)
             if len(results) >= limit:
                 results.pop(next(iter(results)))
-            results[args] = value
+            results[args] = value  # type: ignore[assignment]
         with guard:
             locks.pop(args, None)
         return value
 
     wrapper.cache_clear = results.clear  # type: ignore[attr-defined]
     return wrapper
+
+
+class InlineRoute(APIRoute):
+    """A route whose plain (def) endpoint runs on the event loop itself instead of in a worker thread. Pages take
+    milliseconds of pure Python: a thread only adds a hand-off and makes the loop fight page threads for the GIL,
+    so accepting, refusing (503) and health probes slow down exactly when the server is busy. Used by the public
+    server, which never waits on the network or the machine (no hub fetches, no `local`); a server for one person
+    keeps threads, since there a request may wait seconds on the hub."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not asyncio.iscoroutinefunction(endpoint):
+            endpoint = _on_loop(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _on_loop(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(fn)  # FastAPI reads the parameters (and their annotations' module) through __wrapped__
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+    return call
