@@ -1,4 +1,4 @@
-"""Fuzz the CLI input layer in-process: names, numbers, config.json dicts, GGUF headers and CSV rows.
+"""Fuzz the input layer in-process: names, numbers, config.json dicts, GGUF headers, CSV rows and web URLs.
 
 Every generated input goes through the same functions the CLI and the API call (`query.build_request`,
 `ingest.resolve.model_from_path`, `ingest.hf_config.architecture_from_config`, `validate.predict_*_row`). An input
@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 HANG_S = 5.0
 CONFIGS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "model-configs"
@@ -133,6 +134,49 @@ def gen_name(rng: random.Random, names: list[str]) -> str:
     return base
 
 
+URL_PATHS = ("/can-run/{a}-on-{b}", "/embed/{a}-on-{b}", "/card/{a}-on-{b}.svg", "/models/{a}", "/hardware/{b}",
+             "/check?model={a}&hardware={b}", "/api/v1/estimate?model={a}&hardware={b}&{k}={v}",
+             "/can-run/{a}-on-{b}?{k}={v}", "/api/v1/matrix?quant={a}&hardware={b}&{k}={v}", "/{a}", "/api/v1/{a}")
+URL_KEYS = ("quant", "context", "workload", "mode", "gpus", "kv_type", "host", "runtime", "format", "x", "")
+URL_VALUES = ("", "0", "-1", "1e9", "99999999999999999999", "nan", "Q4_K_M", "FP8", "q9", "scale_out", "local",
+              "%00", "%0A", "%FF", "<script>", "../../etc/passwd", "a" * 3000)
+
+
+def gen_url(rng: random.Random, names: list[str]) -> str:
+    """A request path with hostile segments and values, percent-encoded or raw."""
+    def part() -> str:
+        text = gen_name(rng, names) if rng.random() < 0.8 else rng.choice(URL_VALUES)
+        return quote(text, safe="") if rng.random() < 0.7 else text.replace(" ", "-")
+    return rng.choice(URL_PATHS).format(a=part(), b=part(), k=rng.choice(URL_KEYS),
+                                        v=quote(rng.choice(URL_VALUES), safe="%"))
+
+
+def fuzz_web(rng: random.Random, names: list[str], count: int, tally: "Tally") -> None:
+    """URLs through the public web app in-process: an answer of 500 or more is a crash."""
+    import asyncio
+
+    import httpx
+
+    os.environ["RIGFIT_PUBLIC"] = "1"
+    from rigfit.web.app import create_app
+
+    app = create_app()
+    loop = asyncio.new_event_loop()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                               base_url="http://fuzz")
+
+    def get(url: str) -> None:
+        status = loop.run_until_complete(client.get(url)).status_code
+        if status >= 500:
+            raise RuntimeError(f"HTTP {status}")
+
+    for _ in range(count):
+        url = gen_url(rng, names)
+        tally.run("url", lambda u=url: get(u), (httpx.InvalidURL,), lambda u=url: u)
+    loop.run_until_complete(client.aclose())
+    loop.close()
+
+
 def gguf_seed(tmp: Path) -> bytes:
     import numpy as np
     import gguf
@@ -225,14 +269,15 @@ class Tally:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0, help="fraction of the default counts (1.0: 102,000 inputs)")
+    ap.add_argument("--scale", type=float, default=1.0, help="fraction of the default counts (1.0: 107,000 inputs)")
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args()
     counts = {k: max(1, int(v * args.scale)) for k, v in
-              {"name": 20_000, "number": 12_000, "config": 50_000, "gguf": 15_000, "csv_row": 5_000}.items()}
+              {"name": 20_000, "number": 12_000, "config": 50_000, "gguf": 15_000, "csv_row": 5_000,
+               "url": 5_000}.items()}
 
     from rigfit.catalog import load_hardware, load_models, load_quants
-    from rigfit.estimate.check import evaluate
+    from rigfit.estimate.evaluate import evaluate
     from rigfit.ingest.hf_config import architecture_from_config
     from rigfit.ingest.resolve import model_from_path
     from rigfit.query import Query, UserError, build_request
@@ -326,6 +371,8 @@ def main() -> int:
                         row[key] = rng.choice(values)
                 fn = predict_speed_row if use_speed else predict_memory_row
                 tally.run("csv_row", lambda r=row, fn=fn: fn(r), (ValueError, LookupError), lambda r=row: repr(r))
+
+        fuzz_web(rng, names, counts["url"], tally)
 
     elapsed = time.perf_counter() - start
     total = sum(tally.count.values())
