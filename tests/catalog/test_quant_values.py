@@ -52,8 +52,29 @@ def test_every_apple_entry_has_fp16_tflops() -> None:
 
     apple = [h for h in load_hardware() if h.vendor == "apple"]
     assert apple and all(h.fp16_tflops for h in apple)
-    # 20-core M4 Pro (1.470 GHz) must not out-rate the per-core speed of the 40-core M4 Max (1.678 GHz)
+    # One measured clock per generation (scripts/derive_apple_tflops.py): M4 family 1.578 GHz (Eclectic Light,
+    # Mac mini M4 Pro 20-core GPU under powermetrics). 20 x 1.578 x 256 / 1000 = 8.08; 40 x 1.578 x 256 / 1000 = 16.16.
     m4pro = next(h for h in apple if h.name.startswith("Apple M4 Pro 20-core"))
     m4max = next(h for h in apple if h.name.startswith("Apple M4 Max 40-core"))
-    assert m4pro.fp16_tflops == pytest.approx(20 * 1.470 * 256 / 1000, abs=0.01)
-    assert m4pro.fp16_tflops / 20 < m4max.fp16_tflops / 40
+    assert m4pro.fp16_tflops == pytest.approx(8.08, abs=0.01)
+    assert m4max.fp16_tflops == pytest.approx(16.16, abs=0.01)
+    # M5 Pro / M5 Max carry FP16 too (lower bound: the M4-family clock): 20 / 40 cores x 1.578 x 256.
+    m5pro = next(h for h in apple if h.name.startswith("Apple M5 Pro 20-core"))
+    m5max = next(h for h in apple if h.name.startswith("Apple M5 Max 40-core"))
+    assert (m5pro.fp16_tflops, m5max.fp16_tflops) == (pytest.approx(8.08, abs=0.01), pytest.approx(16.16, abs=0.01))
+
+
+def test_apple_fp16_per_core_rate_is_one_per_generation() -> None:
+    """cores x clock x 256: within a generation every chip has the same FP16 rate per GPU core."""
+    from collections import defaultdict
+
+    from rigfit.catalog import load_hardware
+
+    per_core: dict[str, list[float]] = defaultdict(list)
+    for h in load_hardware():
+        if h.vendor == "apple":
+            per_core[h.chip.split()[0]].append(h.fp16_tflops / h.gpu_cores)
+    expected = {"M1": 1.278, "M2": 1.398, "M3": 1.398, "M4": 1.578, "M5": 1.578}  # GHz; x 256 FLOP/clk/core
+    for gen, ghz in expected.items():
+        # values are stored to 2 decimals: 0.01 TFLOPS over 7+ cores is < 0.0015 per core
+        assert per_core[gen] and all(r == pytest.approx(ghz * 256 / 1000, abs=0.0015) for r in per_core[gen]), gen
