@@ -20,9 +20,9 @@ DATA = Path(__file__).resolve().parents[2] / "src" / "rigfit" / "catalog" / "dat
 AGGREGATORS = (
     "chipversus", "moneyoval", "coincustard", "techtelegraph", "hmc-tech", "cputronic", "technical.city",
     "thecloudconsultancy", "americanfork.business", "thedailyscout", "crunchbasenewstoday", "gokawiil",
-    "webtechtickles", "thenewsentiment", "hermesadvancement", "bridgeguys", "matthewjayhunter", "capitaldailynews",
-    "cioinsights", "brojogopalsapui", "nextvisionframe", "verdict-reviews", "worldmagazine", "propakistani",
-    "yourappleupdate", "scribd.com", "fanaticosdelhardware", "images.thedailystar", "gizmohopper", "radargit",
+    "webtechtickles", "thenewsentiment", "hermesadvancement", "bridgeguys", "capitaldailynews",
+    "cioinsights", "nextvisionframe", "verdict-reviews", "worldmagazine", "propakistani",
+    "fanaticosdelhardware", "images.thedailystar", "gizmohopper", "radargit",
     "macmegasite", "45.77.220.82", "vuink.com",
 )
 WEAK_SOURCE = re.compile(
