@@ -18,6 +18,24 @@ def test_token_embedding_types(quant: str, embed_bpw: float) -> None:
     assert find_quant(quant).embed_bpw == embed_bpw
 
 
+@pytest.mark.parametrize(
+    ("quant", "body_bpw"),
+    [  # (ref GiB x 2^30 x 8 - 525,336,576 x embed bpw - 525,336,576 x output bpw) / 6,979,588,096 linear params
+        ("IQ2_XXS", 2.1330),  # 2.23 GiB, token_embd Q2_K 2.625, output Q5_K 5.5
+        ("IQ2_S", 2.4779),  # 2.56 GiB, token_embd IQ3_S 3.4375, output Q5_K
+        ("IQ3_XXS", 3.0687),  # 3.04 GiB, token_embd IQ3_S, output Q5_K
+        ("IQ3_XS", 3.2718),  # 3.27 GiB, token_embd IQ3_S (the ftype's default type), output Q6_K 6.5625
+    ],
+)
+def test_derived_linear_bpw_moves_with_the_embedding_type(quant: str, body_bpw: float) -> None:
+    assert find_quant(quant).body_bpw == pytest.approx(body_bpw, abs=5e-4)
+
+
+def test_iq3_xs_token_embedding_is_its_default_type_iq3_s() -> None:
+    # llama-quant.cpp: case LLAMA_FTYPE_MOSTLY_IQ3_XS: default_type = GGML_TYPE_IQ3_S; no token_embd override for it
+    assert find_quant("IQ3_XS").embed_bpw == 3.4375
+
+
 def test_gptq_int8_bpw() -> None:
     assert find_quant("GPTQ-INT8").body_bpw == pytest.approx(8 + 16 / 128 + 8 / 128)  # 8.1875
 
