@@ -15,10 +15,24 @@ from rigfit.catalog.resolve import normalize
 
 DATA = Path(__file__).resolve().parents[2] / "src" / "rigfit" / "catalog" / "data"
 
-# Not a source: memory, the project's own notes, or aggregator / content-farm pages that copy figures unchecked.
+# Not a source: memory, the project's own notes, or aggregator / content-farm pages that copy figures unchecked
+# (GPU-comparison sites, SEO news re-posts, shop pages). Each domain below was once cited in the catalog and replaced.
+AGGREGATORS = (
+    "chipversus", "moneyoval", "coincustard", "techtelegraph", "hmc-tech", "cputronic", "technical.city",
+    "thecloudconsultancy", "americanfork.business", "thedailyscout", "crunchbasenewstoday", "gokawiil",
+    "webtechtickles", "thenewsentiment", "hermesadvancement", "bridgeguys", "capitaldailynews",
+    "cioinsights", "nextvisionframe", "verdict-reviews", "worldmagazine", "propakistani",
+    "fanaticosdelhardware", "images.thedailystar", "gizmohopper", "radargit",
+    "macmegasite", "45.77.220.82", "vuink.com",
+)
 WEAK_SOURCE = re.compile(
-    r"recalled|from memory|/work/shared|shared/notes|data-sources\.md|chipversus|moneyoval|coincustard|techtelegraph",
+    r"recalled|from memory|/work/shared|\.\./shared|shared/notes|data-sources\.md|field-survey|"
+    + "|".join(re.escape(d) for d in AGGREGATORS),
     re.I)
+# Index pages that name no product: a figure cited to one of these alone is not checkable.
+GENERIC_PAGE = re.compile(
+    r"https?://www\.apple\.com/mac/compare/?(?=[\s);,]|$)|https?://www\.amd\.com/en/products/specifications/[\w-]+\.html"
+    r"|https?://www\.intel\.com/content/www/us/en/ark\.html|github\.com/huggingface/huggingface\.js")
 # Specific: a URL, a repository path (owner/repo/...), or a derivation naming its script or arithmetic.
 SPECIFIC = re.compile(r"https?://|\b[\w.-]+/[\w.-]+/[\w./-]+|derivation|scripts/")
 COMPUTE_KINDS = {"gpu", "apple", "apu"}  # devices whose prefill runs on a GPU / NPU matrix engine
@@ -65,6 +79,35 @@ def test_hardware_sources_are_specific(file: str, e: dict[str, Any]) -> None:
         # a figure read off the same vendor document the specs source links ("L40S datasheet: ...")
         same_document = key == "compute" and specs_url and re.search(r"datasheet|^NVIDIA |^AMD |^Intel ", text)
         assert SPECIFIC.search(text) or same_document, f"{key}: not specific: {text[:80]!r}"
+
+
+def _specific_urls(text: str) -> list[str]:
+    return [u for u in re.findall(r"https?://[^\s);,']+", text) if not GENERIC_PAGE.match(u)]
+
+
+UNIFIED = [(f, e) for f, e in HARDWARE if e["vendor"] == "apple" or e["kind"] in {"cpu", "apu"}]
+
+
+@pytest.mark.parametrize(("file", "e"), UNIFIED, ids=_ids(UNIFIED))
+def test_apple_and_cpu_bandwidth_cite_a_product_page(file: str, e: dict[str, Any]) -> None:
+    """Apple, APU and CPU-host bandwidth: a URL of a page about that product (vendor spec page, datasheet, the
+    vendor's announcement), not only an index page, the project's notes, or an arithmetic with no cited inputs."""
+    specs = str((e.get("sources") or {}).get("specs", ""))
+    assert _specific_urls(specs), f"bandwidth {e['bandwidth_gbs']} GB/s cites no product page: {specs[:100]!r}"
+
+
+def test_weak_source_pattern_catches_each_banned_kind() -> None:
+    for text in ("as recalled", "../shared/notes/data-sources.md", "https://hmc-tech.com/gpu/x",
+                 "https://thecloudconsultancy.co/news/x", "field-survey.md"):
+        assert WEAK_SOURCE.search(text), text
+    assert not WEAK_SOURCE.search("https://www.apple.com/newsroom/2023/10/x/")
+    assert _specific_urls("https://www.apple.com/mac/compare/ (chip)") == []
+    assert _specific_urls("https://support.apple.com/en-us/117737 (150GB/s)") == ["https://support.apple.com/en-us/117737"]
+
+
+@pytest.mark.parametrize("q", yaml.safe_load((DATA / "quants.yaml").read_text())["quants"], ids=lambda q: q["name"])
+def test_quant_sources_are_not_weak(q: dict[str, Any]) -> None:
+    assert q.get("source") and not WEAK_SOURCE.search(q["source"])
 
 
 @pytest.mark.parametrize(("file", "e"), MODELS, ids=_ids(MODELS))
