@@ -24,6 +24,8 @@ MAX_DIM = 1 << 20  # head dims, ranks, state sizes, conv kernels, windows
 MALFORMED = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
              RecursionError)
 
+# Newer nemotron_h configs (Nemotron 3 Ultra, 3.5) list layers_block_type instead of hybrid_override_pattern.
+NEMOTRON_BLOCK_CHARS = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
 LAYER_TYPE_CHARS = {"full_attention": "F", "attention": "F", "sliding_attention": "S", "chunked_attention": "C",
                     "linear_attention": "L", "mamba": "R", "mamba2": "R"}
 
@@ -93,6 +95,9 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     """The catalog-schema dict for a config (params_b left to the caller)."""
     if isinstance(cfg.get("text_config"), dict):
         cfg = {**cfg, **cfg["text_config"]}
+    if isinstance(cfg.get("layers_block_type"), list) and not cfg.get("hybrid_override_pattern"):
+        blocks = "".join(NEMOTRON_BLOCK_CHARS.get(str(t), "-") for t in cfg["layers_block_type"])
+        cfg = {"num_hidden_layers": len(blocks), **cfg, "hybrid_override_pattern": blocks}  # Ultra omits the count
     n = _first(cfg, "num_hidden_layers", "n_layer", "num_layers")
     hidden = _first(cfg, "hidden_size", "n_embd", "d_model")
     heads = _first(cfg, "num_attention_heads", "n_head")
