@@ -24,6 +24,9 @@ MAX_DIM = 1 << 20  # head dims, ranks, state sizes, conv kernels, windows
 MALFORMED = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
              RecursionError)
 
+# Activations of plain (up, down) MLPs; every other hidden_act names a gated FFN (gate, up, down). Apertus' xIELU MLP
+# has no gate (transformers ApertusMLP: up_proj, down_proj).
+NON_GATED_ACTS = ("relu2", "gelu", "gelu_new", "xielu")
 # Newer nemotron_h configs (Nemotron 3 Ultra, 3.5) list layers_block_type instead of hybrid_override_pattern.
 NEMOTRON_BLOCK_CHARS = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
 LAYER_TYPE_CHARS = {"full_attention": "F", "attention": "F", "sliding_attention": "S", "chunked_attention": "C",
@@ -156,7 +159,7 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         "num_kv_heads": bounded(kv, "num_kv_heads", MAX_HEADS), "head_dim": int(_first(cfg, "head_dim", default=hidden // heads)),
         "intermediate_size": int(_first(cfg, "intermediate_size", "ffn_hidden_size", "n_inner", default=4 * hidden)),
         "tie_embeddings": bool(cfg.get("tie_word_embeddings", False)), "max_context": max_ctx, "mixers": mixers,
-        "ffn_gated": str(cfg.get("hidden_act", cfg.get("mlp_hidden_act", "silu"))) not in ("relu2", "gelu", "gelu_new"),
+        "ffn_gated": str(cfg.get("hidden_act", cfg.get("mlp_hidden_act", "silu"))) not in NON_GATED_ACTS,
     }
     if set("SC") & set(mixers):
         entry["sliding_window"] = int(_first(cfg, "sliding_window", "attention_chunk_size"))
