@@ -17,13 +17,18 @@ from rigfit.catalog.resolve import MAX_NAME_CHARS, hardware_index, model_index, 
     ("gpt oss 20b", "gpt-oss 20B"),
     ("qwen2.5:7b-instruct-q4_K_M", "Qwen2.5 7B"),  # an Ollama tag: the quant suffix names a file, not a model
     ("Llama-3.1-8B-Instruct-Q8_0.gguf", "Llama 3.1 8B"),
+    ("Gemma 3n E4B", "Gemma 3n E4B"),  # its own entry, never Gemma 3 4B
+    ("gemma3n:e2b", "Gemma 3n E2B"),
+    ("Gemma 4 E4B", "Gemma 4 E4B"),
+    ("lfm2 1.2b", "LFM2 1.2B"),
+    ("Nemotron 3 Super", "Nemotron 3 Super 120B A12B"),
 ])
 def test_model_hits(query: str, expected: str) -> None:
     assert find_model(query).name == expected
 
 
 @pytest.mark.parametrize("query", [
-    "Gemma 3n E4B",      # 3n and E4B are not tokens of Gemma 3 4B
+    "Gemma 3n E8B",      # no Gemma 3n at E8B: neither Gemma 3n E4B nor Gemma 3 4B answers
     "Gemma 3 4B E",      # an extra variant letter
     "Qwen3 Coder 8B",    # no Qwen3 Coder at 8B
     "Llama 3.1 9B",      # size not in any Llama 3.1 entry

@@ -48,16 +48,18 @@ def mixer_params(arch: Architecture, kind: str) -> float:
 
 
 def ffn_params(arch: Architecture, kind: str) -> tuple[float, float]:
-    """(dense part, routed-expert part) of one layer's FFN. Gated FFNs: gate, up, down = 3·hidden·width."""
+    """(dense part, routed-expert part) of one layer's FFN. Gated FFNs: gate, up, down = 3·hidden·width; plain MLPs
+    (relu², gelu) 2·hidden·width, experts included (Nemotron 3's relu² experts)."""
     h = arch.hidden_size
+    mats = float(arch.ffn_matrices)
     if kind == "D":
-        return (3.0 if arch.ffn_gated else 2.0) * h * arch.intermediate_size, 0.0
+        return mats * h * arch.intermediate_size, 0.0
     if kind == "E":
         moe = arch.moe
         assert moe is not None
-        shared = 3.0 * h * moe.shared_experts * (moe.shared_expert_ffn or moe.expert_ffn)
+        shared = mats * h * moe.shared_experts * (moe.shared_expert_ffn or moe.expert_ffn)
         router = float(h * moe.num_experts)
-        return shared + router, 3.0 * h * moe.num_experts * moe.expert_ffn
+        return shared + router, mats * h * moe.num_experts * moe.expert_ffn
     return 0.0, 0.0
 
 

@@ -24,8 +24,14 @@ MAX_DIM = 1 << 20  # head dims, ranks, state sizes, conv kernels, windows
 MALFORMED = (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError,
              RecursionError)
 
+# Activations of plain (up, down) MLPs; every other hidden_act names a gated FFN (gate, up, down). Apertus' xIELU MLP
+# has no gate (transformers ApertusMLP: up_proj, down_proj).
+NON_GATED_ACTS = ("relu2", "gelu", "gelu_new", "xielu")
+# Newer nemotron_h configs (Nemotron 3 Ultra, 3.5) list layers_block_type instead of hybrid_override_pattern.
+NEMOTRON_BLOCK_CHARS = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
 LAYER_TYPE_CHARS = {"full_attention": "F", "attention": "F", "sliding_attention": "S", "chunked_attention": "C",
-                    "linear_attention": "L", "mamba": "R", "mamba2": "R"}
+                    "linear_attention": "L", "mamba": "R", "mamba2": "R",
+                    "conv": "L"}  # LFM2 short-conv blocks: see _short_conv
 
 
 def _first(cfg: dict[str, Any], *keys: str, default: Any = None) -> Any:
@@ -76,7 +82,7 @@ def _ffn(cfg: dict[str, Any], n: int, mixers: str) -> str | None:
         return None
     if cfg.get("hybrid_override_pattern"):
         return "".join("E" if c == "E" else ("D" if c == "-" else "N") for c in cfg["hybrid_override_pattern"])[:n]
-    first_dense = int(cfg.get("first_k_dense_replace") or 0)
+    first_dense = int(_first(cfg, "first_k_dense_replace", "num_dense_layers", default=0) or 0)  # LFM2-MoE: num_dense_layers
     step = int(_first(cfg, "interleave_moe_layer_step", "decoder_sparse_step", "moe_layer_freq", default=1) or 1)
     mlp_only = {int(i) for i in cfg.get("mlp_only_layers") or []}
     out = []
@@ -89,10 +95,52 @@ def _ffn(cfg: dict[str, Any], n: int, mixers: str) -> str | None:
     return "".join(out)
 
 
+def _lfm2(cfg: dict[str, Any]) -> dict[str, Any]:
+    """LFM2 / LFM2-MoE: layer types from full_attn_idxs (older configs) and the effective FFN width.
+
+    transformers' Lfm2MLP shrinks block_ff_dim when block_auto_adjust_ff_dim is set: int(2/3 · width), times
+    block_ffn_dim_multiplier, rounded up to block_multiple_of (LFM2-1.2B: 12288 -> 8192).
+    """
+    n = int(_first(cfg, "num_hidden_layers", default=0))
+    out = dict(cfg)
+    if not isinstance(cfg.get("layer_types"), list) and cfg.get("full_attn_idxs") is not None:
+        full = {int(i) for i in cfg["full_attn_idxs"]}
+        out["layer_types"] = ["full_attention" if i in full else "conv" for i in range(n)]
+    ff = int(_first(cfg, "block_ff_dim", "intermediate_size"))
+    if cfg.get("block_auto_adjust_ff_dim") and "moe_intermediate_size" not in cfg:
+        ff = int(2 * ff / 3)
+        if cfg.get("block_ffn_dim_multiplier") is not None:
+            ff = int(float(cfg["block_ffn_dim_multiplier"]) * ff)
+        step = int(cfg.get("block_multiple_of") or 1)
+        ff = step * -(-ff // step)
+    out["intermediate_size"] = ff
+    if cfg.get("tie_embedding") is not None and cfg.get("tie_word_embeddings") is None:
+        out["tie_word_embeddings"] = cfg["tie_embedding"]
+    return out
+
+
+def _short_conv(hidden: int, kernel: int) -> dict[str, Any]:
+    """LFM2's gated short-convolution block written in the linear_attn schema (kind "other").
+
+    The block is in_proj (hidden -> 3·hidden: B, C, x), a depthwise conv of conv_L_cache taps and out_proj
+    (hidden -> hidden): 4·hidden² weights and a cache of a few taps × hidden per sequence. With k width hidden/2,
+    v width hidden and 1-wide heads, the linear-attention formulas give exactly 4·hidden² parameters
+    (hidden·(2k + 2v) + v·hidden) and a state of (kernel-1)·2·hidden + hidden values (tens of KB), which is what
+    the block holds; the KV cache is zero, as it is.
+    """
+    return {"kind": "other", "num_v_heads": hidden, "num_k_heads": hidden // 2, "head_k_dim": 1, "head_v_dim": 1,
+            "conv_kernel": kernel}
+
+
 def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     """The catalog-schema dict for a config (params_b left to the caller)."""
     if isinstance(cfg.get("text_config"), dict):
         cfg = {**cfg, **cfg["text_config"]}
+    if str(cfg.get("model_type", "")).startswith("lfm2"):
+        cfg = _lfm2(cfg)
+    if isinstance(cfg.get("layers_block_type"), list) and not cfg.get("hybrid_override_pattern"):
+        blocks = "".join(NEMOTRON_BLOCK_CHARS.get(str(t), "-") for t in cfg["layers_block_type"])
+        cfg = {"num_hidden_layers": len(blocks), **cfg, "hybrid_override_pattern": blocks}  # Ultra omits the count
     n = _first(cfg, "num_hidden_layers", "n_layer", "num_layers")
     hidden = _first(cfg, "hidden_size", "n_embd", "d_model")
     heads = _first(cfg, "num_attention_heads", "n_head")
@@ -111,7 +159,7 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         "num_kv_heads": bounded(kv, "num_kv_heads", MAX_HEADS), "head_dim": int(_first(cfg, "head_dim", default=hidden // heads)),
         "intermediate_size": int(_first(cfg, "intermediate_size", "ffn_hidden_size", "n_inner", default=4 * hidden)),
         "tie_embeddings": bool(cfg.get("tie_word_embeddings", False)), "max_context": max_ctx, "mixers": mixers,
-        "ffn_gated": str(cfg.get("hidden_act", cfg.get("mlp_hidden_act", "silu"))) not in ("relu2", "gelu", "gelu_new"),
+        "ffn_gated": str(cfg.get("hidden_act", cfg.get("mlp_hidden_act", "silu"))) not in NON_GATED_ACTS,
     }
     if set("SC") & set(mixers):
         entry["sliding_window"] = int(_first(cfg, "sliding_window", "attention_chunk_size"))
@@ -120,7 +168,9 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         entry["mla"] = {k: cfg.get(k) for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "q_lora_rank")}
     if "L" in mixers:
         lac = cfg.get("linear_attn_config") or {}
-        if lac:
+        if str(cfg.get("model_type", "")).startswith("lfm2"):
+            entry["linear_attn"] = _short_conv(hidden, int(cfg.get("conv_L_cache", 3)))
+        elif lac:
             hd, nh = int(lac.get("head_dim", 128)), int(lac.get("num_heads", heads))
             entry["linear_attn"] = {"kind": "kda", "num_v_heads": nh, "num_k_heads": nh, "head_k_dim": hd, "head_v_dim": hd,
                                     "conv_kernel": int(lac.get("short_conv_kernel_size", 4))}
@@ -143,7 +193,7 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
                             "d_state": d_state, "d_conv": int(_first(cfg, "mamba_d_conv", default=4))}
     ffn = _ffn(cfg, n, mixers)
     if ffn:
-        shared_ffn = _first(cfg, "shared_expert_intermediate_size")
+        shared_ffn = _first(cfg, "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size")  # Nemotron 3
         if str(cfg.get("model_type", "")).startswith("llama4"):  # one shared expert of the routed experts' width
             shared_ffn = cfg.get("intermediate_size")
         entry["moe"] = {"num_experts": int(_first(cfg, "num_local_experts", "num_experts", "n_routed_experts")),

@@ -147,17 +147,22 @@ class Architecture:
         return self.moe.ffn.count(MOE_FFN) if self.moe else 0
 
     @property
+    def ffn_matrices(self) -> int:
+        """Weight matrices per FFN / expert: 3 when gated (gate, up, down), 2 for plain MLPs (relu², gelu: up, down)."""
+        return 3 if self.ffn_gated else 2
+
+    @property
     def routed_expert_params(self) -> float:
-        """Parameters of all routed experts (gate, up and down projections: 3·hidden·ffn each)."""
+        """Parameters of all routed experts (ffn_matrices·hidden·ffn each: Nemotron-H relu² experts have 2)."""
         if not self.moe:
             return 0.0
-        return float(self.moe_layers * self.moe.num_experts * 3 * self.hidden_size * self.moe.expert_ffn)
+        return float(self.moe_layers * self.moe.num_experts * self.ffn_matrices * self.hidden_size * self.moe.expert_ffn)
 
     @property
     def active_routed_expert_params(self) -> float:
         if not self.moe:
             return 0.0
-        return float(self.moe_layers * self.moe.experts_per_token * 3 * self.hidden_size * self.moe.expert_ffn)
+        return float(self.moe_layers * self.moe.experts_per_token * self.ffn_matrices * self.hidden_size * self.moe.expert_ffn)
 
     @property
     def active_params(self) -> float:
