@@ -48,12 +48,16 @@ def test_model_near_misses_are_misses_with_suggestions(query: str) -> None:
     ("M4 Max 128GB", "Apple M4 Max 40-core GPU 128GB"),
     ("7900 XTX", "Radeon RX 7900 XTX"),
     ("AMD Ryzen AI Max+ 395 (Radeon 8060S, 128GB)", "AMD Ryzen AI Max+ 395 128GB"),
+    ("RTX 4090D", "RTX 4090 D"),  # the China-market card, not the RTX 4090 and not the 48GB mod
+    ("RTX 4090 D", "RTX 4090 D"),
+    ("4090D 48GB", "RTX 4090D 48GB"),
+    ("rtx 5070 laptop", "RTX 5070 Laptop"),  # not the desktop RTX 5070
 ])
 def test_hardware_hits(query: str, expected: str) -> None:
     assert find_hardware(query).name == expected
 
 
-@pytest.mark.parametrize("query", ["RTX 4090D", "RTX 4090 D", "RTX 4090 Ti", "RTX 3090 48GB", "M4 Ultra"])
+@pytest.mark.parametrize("query", ["RTX 5090D", "RTX 4090D 96GB", "RTX 4090 Ti", "RTX 3090 48GB", "M4 Ultra"])
 def test_hardware_near_misses(query: str) -> None:
     with pytest.raises(NotFound):
         find_hardware(query)
