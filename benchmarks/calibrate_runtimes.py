@@ -75,9 +75,12 @@ def _terms(row: dict[str, str]):
     try:
         kind, n, depth = parse_test(row["test"])
         arch, quant, hw = find_model(row["model"]), find_quant(row["quant"]), find_hardware(row["hardware"])
-        backend = engine_backend(runtime_of(row["backend"]), hw, quant)
+        runtime = runtime_of(row["backend"])
+        backend = engine_backend(runtime, hw, quant)
     except (NotFound, ValueError, KeyError):
         return None
+    # the rows of SGLang and TensorRT-LLM fit keys of their own (the engine borrows vLLM's until those exist)
+    key = ENGINE_KEY.get(runtime, backend)
     tps = float(row["tok_s"])
     cpu = backend == "CPU" or hw.kind == "cpu"
     s = Scenario(quant=quant, context=max(512, depth + n))
@@ -89,34 +92,92 @@ def _terms(row: dict[str, str]):
             return None  # above the bandwidth roofline: not a measurement the physics can fit
         peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
         attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)
-        return "decode", backend, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps)
+        return "decode", key, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps), arch.moe_layers
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
     attn = n * attention_flops(arch, depth + n / 2) / peak
-    return "prefill", backend, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe)
+    return "prefill", key, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe), arch.moe_layers
 
 
 def fit_runtimes(rows) -> dict[str, dict[str, float]]:
+    """Per runtime key (and per GPU generation under it): bandwidth, per-layer and per-token costs from the
+    dense-model decode rows, prefill MFU from the prefill rows; then one extra cost per MoE layer per runtime from its
+    MoE decode rows, each replayed with its own generation's dense constants (_fit_moe_layer_cost). Fitting MoE rows
+    with the dense terms alone would smear a routed FFN's extra kernels over every layer of every model."""
     decode: dict[str, list] = {}
+    moe_decode: dict[str, list] = {}
     prefill: dict[str, list] = {}
-    runtime_keys = set(ENGINE_KEY.values()) | {"SGLang", "TensorRT-LLM"}
+    runtime_keys = set(ENGINE_KEY.values()) | set(BORROWS_VLLM)
     for _, _, row in rows:
         t = _terms(row)
         if t is None or t[1] not in runtime_keys:
             continue
-        kind, backend, arch_key, terms = t
+        kind, backend, arch_key, terms, moe_layers = t
+        if kind == "decode" and moe_layers:
+            moe_decode.setdefault(backend, []).append((f"{backend}/{arch_key}", terms, moe_layers))
+            continue
         for key in (backend, f"{backend}/{arch_key}"):
-            (decode if kind == "decode" else prefill).setdefault(key, []).append(terms)
+            (prefill if kind == "prefill" else decode).setdefault(key, []).append(terms)
     out: dict[str, dict[str, float]] = {}
-    for key in sorted(set(decode) | set(prefill), key=lambda k: ("/" in k, k)):
+    # runtime keys before generation keys, vLLM before the engines that start from its constants
+    order = lambda k: ("/" in k, k.split("/")[0] in BORROWS_VLLM, k)  # noqa: E731
+    gen_keys = {gen for mrows in moe_decode.values() for gen, _, _ in mrows}
+    for key in sorted(set(decode) | set(prefill) | set(moe_decode) | gen_keys, key=order):
         backend = key.split("/")[0]
-        base = dict(out.get(backend) or efficiency(backend).__dict__)
-        vals = _fit_group(decode.get(key, []), prefill.get(key, []), base)
+        base = dict(out.get(backend) or _base_constants(backend, out))
+        drows = decode.get(key, [])
+        vals = _fit_group(drows, prefill.get(key, []), base)
+        if "/" in key and 0 < len(drows) < MIN_ROWS and backend in SERVER_RUNTIMES:
+            vals.update(_fit_bandwidth(drows, base))
         if vals:
             merged = {**base, **vals}
-            merged.update(_fit_token_cost(decode.get(key, []), merged))
+            merged.update(_fit_token_cost(drows, merged))
             out[key] = merged
+        elif key in moe_decode:
+            out[key] = base
+    moe_cost = {backend: _fit_moe_layer_cost([(out.get(gen) or out[backend], terms, n) for gen, terms, n in mrows])
+                for backend, mrows in moe_decode.items() if backend in SERVER_RUNTIMES}
+    for backend in BORROWS_VLLM:  # no MoE rows of their own: the same fused-MoE kernels as vLLM
+        moe_cost.setdefault(backend, moe_cost.get("vLLM", {}))
+    for key in out:
+        out[key].update(moe_cost.get(key.split("/")[0], {}))
     return out
+
+
+def _fit_bandwidth(rows, vals: dict[str, float]) -> dict[str, float]:
+    """A generation with fewer dense rows than a full fit needs: its bandwidth efficiency alone, the median over
+    its rows of bytes / (step − the runtime's fixed and attention costs); the rest stays the runtime's."""
+    fixed = lambda layers: (layers * vals["layer_us"] + vals.get("token_us", 0.0)) * 1e-6  # noqa: E731
+    eff = [raw / (t - fixed(layers) - at / vals["attn_eff"]) for raw, layers, at, t in rows
+           if t > fixed(layers) + at / vals["attn_eff"]]
+    return {"decode_bw": round(min(1.0, statistics.median(eff)), 3)} if eff else {}
+
+
+SERVER_RUNTIMES = ("vLLM", "SGLang", "TensorRT-LLM", "ExLlama")  # keys this script owns beyond MLX and Metal
+BORROWS_VLLM = ("SGLang", "TensorRT-LLM")  # same class of CUDA-graph'd fused kernels (validate.engine_backend)
+
+
+def _base_constants(backend: str, fitted: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Starting constants of a runtime key: its own efficiency.yaml entry, else (SGLang, TensorRT-LLM) vLLM's."""
+    from rigfit.catalog.loader import load_data
+
+    if backend in load_data("efficiency")["backends"] or backend not in BORROWS_VLLM:
+        return dict(efficiency(backend).__dict__)
+    return dict(fitted.get("vLLM") or efficiency("vLLM").__dict__)
+
+
+def _fit_moe_layer_cost(rows) -> dict[str, float]:
+    """Extra fixed cost per MoE layer: the median over MoE decode rows of (measured step − the step of a dense
+    model with its generation's constants) / MoE layers, never negative. The dense constants come from dense rows
+    only, so the residual is what a routed FFN costs beyond the bytes it reads: router, top-k, token alignment and
+    grouped-GEMM launches (vLLM fused_moe), kernel counts that are the same on every GPU to first order."""
+    if len(rows) < MIN_ROWS:
+        return {}
+    per_layer = []
+    for vals, (raw, layers, at, t), moe_layers in rows:
+        fixed = (layers * vals["layer_us"] + vals.get("token_us", 0.0)) * 1e-6
+        per_layer.append((t - raw / vals["decode_bw"] - at / vals["attn_eff"] - fixed) / moe_layers)
+    return {"moe_layer_us": round(max(0.0, statistics.median(per_layer)) * 1e6, 1)}
 
 
 def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
@@ -168,7 +229,8 @@ def write(fitted: dict[str, dict[str, float]]) -> None:
     data = yaml.safe_load(text)
     backends = data["backends"]
     for key, vals in fitted.items():
-        backends[key] = {k: v for k, v in vals.items() if v is not None}
+        # moe_layer_us at its default (0) is left out: llama.cpp, MLX and Metal entries stay as they were
+        backends[key] = {k: v for k, v in vals.items() if v is not None and not (k == "moe_layer_us" and not v)}
     header = text[: text.index("backends:")]
     body = yaml.safe_dump({"backends": backends}, sort_keys=False, default_flow_style=None, width=160)
     rest = text[text.index("\nhost:") + 1:]
