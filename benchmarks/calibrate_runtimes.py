@@ -100,10 +100,10 @@ def _terms(row: dict[str, str]):
 
 
 def fit_runtimes(rows) -> dict[str, dict[str, float]]:
-    """Per runtime key (and per GPU generation under it): bandwidth, per-layer and per-token costs from the
-    dense-model decode rows, prefill MFU from the prefill rows; then one extra cost per MoE layer per runtime from its
-    MoE decode rows, each replayed with its own generation's dense constants (_fit_moe_layer_cost). Fitting MoE rows
-    with the dense terms alone would smear a routed FFN's extra kernels over every layer of every model."""
+    """Constants per runtime key and per GPU generation under it. MLX keeps calibrate.py's per-key fit. The serving
+    engines (SERVER_RUNTIMES) are fitted per runtime (_fit_server_runtime): one bandwidth efficiency per GPU
+    generation, one per-layer, per-token and attention cost shared by all of them, then one extra cost per MoE
+    layer from the MoE decode rows (_fit_moe_layer_cost)."""
     decode: dict[str, list] = {}
     moe_decode: dict[str, list] = {}
     prefill: dict[str, list] = {}
@@ -113,7 +113,7 @@ def fit_runtimes(rows) -> dict[str, dict[str, float]]:
         if t is None or t[1] not in runtime_keys:
             continue
         kind, backend, arch_key, terms, moe_layers = t
-        if kind == "decode" and moe_layers:
+        if kind == "decode" and moe_layers and backend in SERVER_RUNTIMES:
             moe_decode.setdefault(backend, []).append((f"{backend}/{arch_key}", terms, moe_layers))
             continue
         for key in (backend, f"{backend}/{arch_key}"):
@@ -121,36 +121,80 @@ def fit_runtimes(rows) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     # runtime keys before generation keys, vLLM before the engines that start from its constants
     order = lambda k: ("/" in k, k.split("/")[0] in BORROWS_VLLM, k)  # noqa: E731
-    gen_keys = {gen for mrows in moe_decode.values() for gen, _, _ in mrows}
-    for key in sorted(set(decode) | set(prefill) | set(moe_decode) | gen_keys, key=order):
-        backend = key.split("/")[0]
-        base = dict(out.get(backend) or _base_constants(backend, out))
-        drows = decode.get(key, [])
-        vals = _fit_group(drows, prefill.get(key, []), base)
-        if "/" in key and 0 < len(drows) < MIN_ROWS and backend in SERVER_RUNTIMES:
-            vals.update(_fit_bandwidth(drows, base))
+    keys = sorted(set(decode) | set(prefill) | {gen for m in moe_decode.values() for gen, _, _ in m}, key=order)
+    for key in (k for k in keys if k.split("/")[0] not in SERVER_RUNTIMES):
+        base = dict(out.get(key.split("/")[0]) or efficiency(key.split("/")[0]).__dict__)
+        vals = _fit_group(decode.get(key, []), prefill.get(key, []), base)
         if vals:
             merged = {**base, **vals}
-            merged.update(_fit_token_cost(drows, merged))
+            merged.update(_fit_token_cost(decode.get(key, []), merged))
             out[key] = merged
-        elif key in moe_decode:
-            out[key] = base
-    moe_cost = {backend: _fit_moe_layer_cost([(out.get(gen) or out[backend], terms, n) for gen, terms, n in mrows])
-                for backend, mrows in moe_decode.items() if backend in SERVER_RUNTIMES}
-    for backend in BORROWS_VLLM:  # no MoE rows of their own: the same fused-MoE kernels as vLLM
-        moe_cost.setdefault(backend, moe_cost.get("vLLM", {}))
-    for key in out:
-        out[key].update(moe_cost.get(key.split("/")[0], {}))
+    for backend in sorted({k.split("/")[0] for k in keys} & set(SERVER_RUNTIMES), key=order):
+        gens = [k for k in keys if k.startswith(backend + "/")]
+        out.update(_fit_server_runtime(backend, gens, decode, prefill, _base_constants(backend, out)))
+        mrows = moe_decode.get(backend, [])
+        moe = _fit_moe_layer_cost([(out.get(gen) or out[backend], terms, n) for gen, terms, n in mrows])
+        if backend in BORROWS_VLLM and not mrows:  # no MoE rows of their own: vLLM's fused-MoE kernels
+            moe = {"moe_layer_us": out.get("vLLM", {}).get("moe_layer_us", 0.0)}
+        for key in [backend, *gens]:
+            if key in out:
+                out[key].update(moe)
     return out
 
 
-def _fit_bandwidth(rows, vals: dict[str, float]) -> dict[str, float]:
-    """A generation with fewer dense rows than a full fit needs: its bandwidth efficiency alone, the median over
-    its rows of bytes / (step − the runtime's fixed and attention costs); the rest stays the runtime's."""
-    fixed = lambda layers: (layers * vals["layer_us"] + vals.get("token_us", 0.0)) * 1e-6  # noqa: E731
-    eff = [raw / (t - fixed(layers) - at / vals["attn_eff"]) for raw, layers, at, t in rows
-           if t > fixed(layers) + at / vals["attn_eff"]]
-    return {"decode_bw": round(min(1.0, statistics.median(eff)), 3)} if eff else {}
+def _fit_server_runtime(backend: str, gens: list[str], decode: dict, prefill: dict,
+                        base: dict[str, float]) -> dict[str, dict[str, float]]:
+    """One least-squares fit (relative error, non-negative terms) over all dense decode rows of a serving engine:
+    1/tps = raw_g/bw_g + layers·layer_us [+ token_us] + attention/attn_eff, with one bandwidth efficiency bw_g per
+    GPU generation g and the fixed costs shared. Kernel launch and host costs do not depend on the GPU's memory, and
+    each source measures few models per GPU: fitted per generation, a harness's per-token overhead (HTTP streaming,
+    scheduling) lands in whichever of bandwidth or per-layer cost that source's two or three models cannot tell
+    apart. token_us is fitted only where the rows' depths differ by half or more (below that it is collinear with
+    layer_us). The runtime key gets the median generation bandwidth (what a generation without rows uses)."""
+    rows = [(gen, terms) for gen in gens for terms in decode.get(gen, [])]
+    out: dict[str, dict[str, float]] = {}
+    runtime = dict(base)
+    bw: dict[str, float] = {}
+    if len(rows) >= MIN_ROWS:
+        layers = [terms[1] for _, terms in rows]
+        fixed_cols = ["layer", "token"] if max(layers) >= 1.5 * min(layers) else ["layer"]
+        deep = sum(1 for _, (r, n, at, t) in rows if at / t > 0.03 * 0.01) >= MIN_ROWS
+        names = [*gens, *fixed_cols, *(["attn"] if deep else [])]
+        # 1/bw_g = 1 + b_g with b_g >= 0 (no generation streams faster than its peak), likewise 1/attn_eff >= 1:
+        # every unknown is then non-negative and the fit is one non-negative least squares
+        x = np.array([[(r if g == gen else 0.0) / t for g in gens]
+                      + [{"layer": n, "token": 1.0}[c] / t for c in fixed_cols]
+                      + ([at / t] if deep else []) for gen, (r, n, at, t) in rows])
+        y = np.array([1.0 - (r + (at if deep else 0.0)) / t for _, (r, n, at, t) in rows])
+        sol = dict(zip(names, (float(v) for v in _nonnegative_lstsq(x, y))))
+        bw = {g: round(1.0 / (1.0 + sol[g]), 3) for g in gens if any(gen == g for gen, _ in rows)}
+        runtime["layer_us"] = round(sol["layer"] * 1e6, 1)
+        runtime["token_us"] = round(sol.get("token", 0.0) * 1e6, 1)
+        if deep:
+            runtime["attn_eff"] = max(1e-4, round(1.0 / (1.0 + sol["attn"]), 4))
+        if bw:
+            runtime["decode_bw"] = round(float(statistics.median(bw.values())), 3)
+    runtime.update(_fit_group([], prefill.get(backend, []), runtime))
+    out[backend] = runtime
+    for gen in gens:
+        vals = {**runtime, **_fit_group([], prefill.get(gen, []), runtime)}
+        if gen in bw:
+            vals["decode_bw"] = bw[gen]
+        out[gen] = vals
+    return out
+
+
+def _nonnegative_lstsq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares with every coefficient >= 0: drop the most negative term and refit until none is negative."""
+    active = list(range(x.shape[1]))
+    coef = np.zeros(x.shape[1])
+    while active:
+        sol, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
+        if (sol >= 0).all():
+            coef[active] = sol
+            break
+        active.pop(int(np.argmin(sol)))
+    return coef
 
 
 SERVER_RUNTIMES = ("vLLM", "SGLang", "TensorRT-LLM", "ExLlama")  # keys this script owns beyond MLX and Metal
