@@ -6,9 +6,12 @@ Apple generations after M2 (Metal/apple_m3, m4, m5) on part of benchmarks/data/*
 Split: a row is held out when crc32("source|model|hardware") % 3 == 0, so every (source, model, hardware) group sits on
 one side: all tests of one model on one machine from one report are either fitted or checked, never both.
 
-Runtimes (key "MLX", "MLX/apple_m3", "vLLM/ampere_hbm", ...): the same fit as benchmarks/calibrate.py (1/tps =
-bytes/(bw·decode_bw) + layers·layer_us + attention/attn_eff; prefill FLOPs/(peak·mfu)), on single-device, batch-1
-decode-metric rows. Tensor-parallel rows are never fitted (they test the all-reduce model).
+MLX (keys "MLX", "MLX/apple_m3"): the same fit as benchmarks/calibrate.py per key (1/tps = bytes/(bw·decode_bw) +
+layers·layer_us [+ token_us] + attention/attn_eff; prefill FLOPs/(peak·mfu)), on single-device, batch-1 decode rows.
+Serving engines (vLLM, TensorRT-LLM, ExLlama; SGLang once it has single-stream rows): one fit per runtime over all its
+dense decode rows, a bandwidth efficiency per GPU generation and shared fixed costs (_fit_server_runtime), then the
+extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost). Tensor-parallel, batched and end-to-end rows are
+never fitted: they test the all-reduce, batching and prefill models.
 
 Metal generations: llama.cpp's Metal kernels are the same on every Apple GPU, so bandwidth and attention efficiency stay
 the Metal ones and only the per-layer cost and the prefill MFU are refitted per generation (median of the rows'
