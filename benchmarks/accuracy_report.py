@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from rigfit.catalog import NotFound, find_hardware
-from rigfit.validate import RowResult, backend_of, summary, summary_by_backend, validate_file
+from rigfit.validate import TENSOR_PARALLEL, RowResult, backend_of, summary, summary_by_backend, validate_file
 
 sys.path.insert(0, str(Path(__file__).parent))
 from calibrate_runtimes import DATA, held_out  # noqa: E402
@@ -124,7 +124,7 @@ def runtime_section() -> list[str]:
                 continue
             row = rows[r.line - 2]
             side = "held out" if held_out(row) else "calibration"
-            runtime = r.backend + ("" if r.backend != "vLLM" or int(row.get("n_devices") or 1) == 1
+            runtime = r.backend + ("" if r.backend not in TENSOR_PARALLEL or int(row.get("n_devices") or 1) == 1
                                    else " (tensor parallel: never fitted)")
             sides[side]["runtime"][runtime].append(r)
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)

@@ -6,9 +6,12 @@ Apple generations after M2 (Metal/apple_m3, m4, m5) on part of benchmarks/data/*
 Split: a row is held out when crc32("source|model|hardware") % 3 == 0, so every (source, model, hardware) group sits on
 one side: all tests of one model on one machine from one report are either fitted or checked, never both.
 
-Runtimes (key "MLX", "MLX/apple_m3", "vLLM/ampere_hbm", ...): the same fit as benchmarks/calibrate.py (1/tps =
-bytes/(bw·decode_bw) + layers·layer_us + attention/attn_eff; prefill FLOPs/(peak·mfu)), on single-device, batch-1
-decode-metric rows. Tensor-parallel rows are never fitted (they test the all-reduce model).
+MLX (keys "MLX", "MLX/apple_m3"): the same fit as benchmarks/calibrate.py per key (1/tps = bytes/(bw·decode_bw) +
+layers·layer_us [+ token_us] + attention/attn_eff; prefill FLOPs/(peak·mfu)), on single-device, batch-1 decode rows.
+Serving engines (vLLM, TensorRT-LLM, ExLlama; SGLang once it has single-stream rows): one fit per runtime over all its
+dense decode rows, a bandwidth efficiency per GPU generation and shared fixed costs (_fit_server_runtime), then the
+extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost). Tensor-parallel, batched and end-to-end rows are
+never fitted: they test the all-reduce, batching and prefill models.
 
 Metal generations: llama.cpp's Metal kernels are the same on every Apple GPU, so bandwidth and attention efficiency stay
 the Metal ones and only the per-layer cost and the prefill MFU are refitted per generation (median of the rows'
@@ -75,9 +78,12 @@ def _terms(row: dict[str, str]):
     try:
         kind, n, depth = parse_test(row["test"])
         arch, quant, hw = find_model(row["model"]), find_quant(row["quant"]), find_hardware(row["hardware"])
-        backend = engine_backend(runtime_of(row["backend"]), hw, quant)
+        runtime = runtime_of(row["backend"])
+        backend = engine_backend(runtime, hw, quant)
     except (NotFound, ValueError, KeyError):
         return None
+    # the rows of SGLang and TensorRT-LLM fit keys of their own (the engine borrows vLLM's until those exist)
+    key = ENGINE_KEY.get(runtime, backend)
     tps = float(row["tok_s"])
     cpu = backend == "CPU" or hw.kind == "cpu"
     s = Scenario(quant=quant, context=max(512, depth + n))
@@ -89,34 +95,136 @@ def _terms(row: dict[str, str]):
             return None  # above the bandwidth roofline: not a measurement the physics can fit
         peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
         attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)
-        return "decode", backend, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps)
+        return "decode", key, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps), arch.moe_layers
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
     attn = n * attention_flops(arch, depth + n / 2) / peak
-    return "prefill", backend, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe)
+    return "prefill", key, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe), arch.moe_layers
 
 
 def fit_runtimes(rows) -> dict[str, dict[str, float]]:
+    """Constants per runtime key and per GPU generation under it. MLX keeps calibrate.py's per-key fit. The serving
+    engines (SERVER_RUNTIMES) are fitted per runtime (_fit_server_runtime): one bandwidth efficiency per GPU
+    generation, one per-layer, per-token and attention cost shared by all of them, then one extra cost per MoE
+    layer from the MoE decode rows (_fit_moe_layer_cost)."""
     decode: dict[str, list] = {}
+    moe_decode: dict[str, list] = {}
     prefill: dict[str, list] = {}
-    runtime_keys = set(ENGINE_KEY.values()) | {"SGLang", "TensorRT-LLM"}
+    runtime_keys = set(ENGINE_KEY.values()) | set(BORROWS_VLLM)
     for _, _, row in rows:
         t = _terms(row)
         if t is None or t[1] not in runtime_keys:
             continue
-        kind, backend, arch_key, terms = t
+        kind, backend, arch_key, terms, moe_layers = t
+        if kind == "decode" and moe_layers and backend in SERVER_RUNTIMES:
+            moe_decode.setdefault(backend, []).append((f"{backend}/{arch_key}", terms, moe_layers))
+            continue
         for key in (backend, f"{backend}/{arch_key}"):
-            (decode if kind == "decode" else prefill).setdefault(key, []).append(terms)
+            (prefill if kind == "prefill" else decode).setdefault(key, []).append(terms)
     out: dict[str, dict[str, float]] = {}
-    for key in sorted(set(decode) | set(prefill), key=lambda k: ("/" in k, k)):
-        backend = key.split("/")[0]
-        base = dict(out.get(backend) or efficiency(backend).__dict__)
+    # runtime keys before generation keys, vLLM before the engines that start from its constants
+    order = lambda k: ("/" in k, k.split("/")[0] in BORROWS_VLLM, k)  # noqa: E731
+    keys = sorted(set(decode) | set(prefill) | {gen for m in moe_decode.values() for gen, _, _ in m}, key=order)
+    for key in (k for k in keys if k.split("/")[0] not in SERVER_RUNTIMES):
+        base = dict(out.get(key.split("/")[0]) or efficiency(key.split("/")[0]).__dict__)
         vals = _fit_group(decode.get(key, []), prefill.get(key, []), base)
         if vals:
             merged = {**base, **vals}
             merged.update(_fit_token_cost(decode.get(key, []), merged))
             out[key] = merged
+    for backend in sorted({k.split("/")[0] for k in keys} & set(SERVER_RUNTIMES), key=order):
+        gens = [k for k in keys if k.startswith(backend + "/")]
+        out.update(_fit_server_runtime(backend, gens, decode, prefill, _base_constants(backend, out)))
+        mrows = moe_decode.get(backend, [])
+        moe = _fit_moe_layer_cost([(out.get(gen) or out[backend], terms, n) for gen, terms, n in mrows])
+        if backend in BORROWS_VLLM and not mrows:  # no MoE rows of their own: vLLM's fused-MoE kernels
+            moe = {"moe_layer_us": out.get("vLLM", {}).get("moe_layer_us", 0.0)}
+        for key in [backend, *gens]:
+            if key in out:
+                out[key].update(moe)
     return out
+
+
+def _fit_server_runtime(backend: str, gens: list[str], decode: dict, prefill: dict,
+                        base: dict[str, float]) -> dict[str, dict[str, float]]:
+    """One least-squares fit (relative error, non-negative terms) over all dense decode rows of a serving engine:
+    1/tps = raw_g/bw_g + layers·layer_us [+ token_us] + attention/attn_eff, with one bandwidth efficiency bw_g per
+    GPU generation g and the fixed costs shared. Kernel launch and host costs do not depend on the GPU's memory, and
+    each source measures few models per GPU: fitted per generation, a harness's per-token overhead (HTTP streaming,
+    scheduling) lands in whichever of bandwidth or per-layer cost that source's two or three models cannot tell
+    apart. token_us is fitted only where the rows' depths differ by half or more (below that it is collinear with
+    layer_us). The runtime key gets the median generation bandwidth (what a generation without rows uses)."""
+    rows = [(gen, terms) for gen in gens for terms in decode.get(gen, [])]
+    out: dict[str, dict[str, float]] = {}
+    runtime = dict(base)
+    bw: dict[str, float] = {}
+    if len(rows) >= MIN_ROWS:
+        layers = [terms[1] for _, terms in rows]
+        fixed_cols = ["layer", "token"] if max(layers) >= 1.5 * min(layers) else ["layer"]
+        deep = sum(1 for _, (r, n, at, t) in rows if at / t > 0.03 * 0.01) >= MIN_ROWS
+        names = [*gens, *fixed_cols, *(["attn"] if deep else [])]
+        # 1/bw_g = 1 + b_g with b_g >= 0 (no generation streams faster than its peak), likewise 1/attn_eff >= 1:
+        # every unknown is then non-negative and the fit is one non-negative least squares
+        x = np.array([[(r if g == gen else 0.0) / t for g in gens]
+                      + [{"layer": n, "token": 1.0}[c] / t for c in fixed_cols]
+                      + ([at / t] if deep else []) for gen, (r, n, at, t) in rows])
+        y = np.array([1.0 - (r + (at if deep else 0.0)) / t for _, (r, n, at, t) in rows])
+        sol = dict(zip(names, (float(v) for v in _nonnegative_lstsq(x, y))))
+        bw = {g: round(1.0 / (1.0 + sol[g]), 3) for g in gens if any(gen == g for gen, _ in rows)}
+        runtime["layer_us"] = round(sol["layer"] * 1e6, 1)
+        runtime["token_us"] = round(sol.get("token", 0.0) * 1e6, 1)
+        if deep:
+            runtime["attn_eff"] = max(1e-4, round(1.0 / (1.0 + sol["attn"]), 4))
+        if bw:
+            runtime["decode_bw"] = round(float(statistics.median(bw.values())), 3)
+    runtime.update(_fit_group([], prefill.get(backend, []), runtime))
+    out[backend] = runtime
+    for gen in gens:
+        vals = {**runtime, **_fit_group([], prefill.get(gen, []), runtime)}
+        if gen in bw:
+            vals["decode_bw"] = bw[gen]
+        out[gen] = vals
+    return out
+
+
+def _nonnegative_lstsq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares with every coefficient >= 0: drop the most negative term and refit until none is negative."""
+    active = list(range(x.shape[1]))
+    coef = np.zeros(x.shape[1])
+    while active:
+        sol, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
+        if (sol >= 0).all():
+            coef[active] = sol
+            break
+        active.pop(int(np.argmin(sol)))
+    return coef
+
+
+SERVER_RUNTIMES = ("vLLM", "SGLang", "TensorRT-LLM", "ExLlama")  # keys this script owns beyond MLX and Metal
+BORROWS_VLLM = ("SGLang", "TensorRT-LLM")  # same class of CUDA-graph'd fused kernels (validate.engine_backend)
+
+
+def _base_constants(backend: str, fitted: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Starting constants of a runtime key: its own efficiency.yaml entry, else (SGLang, TensorRT-LLM) vLLM's."""
+    from rigfit.catalog.loader import load_data
+
+    if backend in load_data("efficiency")["backends"] or backend not in BORROWS_VLLM:
+        return dict(efficiency(backend).__dict__)
+    return dict(fitted.get("vLLM") or efficiency("vLLM").__dict__)
+
+
+def _fit_moe_layer_cost(rows) -> dict[str, float]:
+    """Extra fixed cost per MoE layer: the median over MoE decode rows of (measured step − the step of a dense
+    model with its generation's constants) / MoE layers, never negative. The dense constants come from dense rows
+    only, so the residual is what a routed FFN costs beyond the bytes it reads: router, top-k, token alignment and
+    grouped-GEMM launches (vLLM fused_moe), kernel counts that are the same on every GPU to first order."""
+    if len(rows) < MIN_ROWS:
+        return {}
+    per_layer = []
+    for vals, (raw, layers, at, t), moe_layers in rows:
+        fixed = (layers * vals["layer_us"] + vals.get("token_us", 0.0)) * 1e-6
+        per_layer.append((t - raw / vals["decode_bw"] - at / vals["attn_eff"] - fixed) / moe_layers)
+    return {"moe_layer_us": round(max(0.0, statistics.median(per_layer)) * 1e6, 1)}
 
 
 def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
@@ -168,7 +276,8 @@ def write(fitted: dict[str, dict[str, float]]) -> None:
     data = yaml.safe_load(text)
     backends = data["backends"]
     for key, vals in fitted.items():
-        backends[key] = {k: v for k, v in vals.items() if v is not None}
+        # moe_layer_us at its default (0) is left out: llama.cpp, MLX and Metal entries stay as they were
+        backends[key] = {k: v for k, v in vals.items() if v is not None and not (k == "moe_layer_us" and not v)}
     header = text[: text.index("backends:")]
     body = yaml.safe_dump({"backends": backends}, sort_keys=False, default_flow_style=None, width=160)
     rest = text[text.index("\nhost:") + 1:]

@@ -51,7 +51,8 @@ def test_accuracy_targets_on_shared_measurements():
 
 # ---------------------------------------------------------------- every runtime, robustness (hand-made CSVs)
 
-from rigfit.validate import runtime_of, validate_file  # noqa: E402
+from rigfit.catalog import find_hardware, find_quant  # noqa: E402
+from rigfit.validate import engine_backend, runtime_of, validate_file  # noqa: E402
 
 HEADER = "hardware,n_devices,host,backend,model,quant,test,tok_s,source,notes\n"
 
@@ -159,3 +160,29 @@ def test_nul_and_invalid_utf8_bytes_fail_their_row_only(tmp_path):
     assert [r.line for r in res] == [2, 3]
     assert res[0].predicted is not None  # the mangled backend is no backend: an error, never CPU
     assert res[1].predicted is None and "unknown backend" in res[1].error
+
+
+def test_every_runtime_of_the_issue_is_replayed_and_reported(tmp_path):
+    """One row per runtime rigfit predicts: each resolves to a prediction under its own name in by_backend."""
+    body = (
+        "Apple M4 Max 128GB,1,,MLX,Llama 3.1 8B,MLX-4bit,tg128,100,s,n\n"
+        "H100 SXM,2,,vLLM,Llama 3.1 8B,FP8,tg128,150,s,n\n"
+        "H100 SXM,1,,SGLang,Llama 3.1 8B,FP8,tg128,150,s,n\n"
+        "RTX 4090,1,,ExLlamaV2,Llama 3.1 8B,EXL2-4.0bpw,tg128,150,s,n\n"
+        "RTX 4090,1,,ExLlamaV3,Llama 3.1 8B,EXL3-4.0bpw,tg128,150,s,n\n"
+        "A100 80GB SXM,4,,TensorRT-LLM,Llama 3.1 70B,AWQ-INT4,tg128,40,s,n\n"
+        "RTX 4090,1,,Ollama,Llama 3.1 8B,Q4_K_M,tg128,130,s,n\n"
+    )
+    d = validate_json(_csv(tmp_path, body))
+    assert d["resolved"] == 7 and not d["unresolved"]
+    assert set(d["by_backend"]) == {"MLX", "vLLM", "SGLang", "ExLlamaV2", "ExLlamaV3", "TensorRT-LLM", "Ollama"}
+    assert all(v["decode"]["n"] == 1 for v in d["by_backend"].values())
+
+
+def test_engine_constants_per_runtime():
+    """TensorRT-LLM has constants of its own (benchmarks/data rows); SGLang borrows vLLM's; Ollama is llama.cpp."""
+    h100, q = find_hardware("H100 SXM"), find_quant("FP8")
+    assert engine_backend("TensorRT-LLM", h100, q) == "TensorRT-LLM"
+    assert engine_backend("SGLang", h100, q) == "vLLM"
+    assert engine_backend("ExLlamaV3", h100, q) == "ExLlama"
+    assert engine_backend("Ollama", find_hardware("RTX 4090"), find_quant("Q4_K_M")) == "CUDA"

@@ -278,8 +278,10 @@ def test_tensor_parallel_splits_the_bytes_over_the_devices():
     one = rep("Llama 3.3 70B", "H100 SXM", quant="FP8")
     two = rep("Llama 3.3 70B", "H100 SXM", quant="FP8", gpus=2)
     assert two.main.backend == "vLLM" and two.request.tensor_parallel
-    # each device streams half the weights per token: close to twice the speed, less the all-reduces
-    assert 1.5 * one.main.decode_tps < two.main.decode_tps < 2.0 * one.main.decode_tps
+    # each device streams half the weights per token, but every device still runs all 80 layers' kernels and the
+    # layers add 2 x 10 us of all-reduce: ~69 GB at 3.35 TB/s is 21 ms on one GPU, 10 ms on two, plus ~6 ms of
+    # per-layer cost on both: about 1.5x, never 2x
+    assert 1.4 * one.main.decode_tps < two.main.decode_tps < 2.0 * one.main.decode_tps
 
 
 def test_mxfp4_sizes_and_dense_models():

@@ -29,7 +29,7 @@ from rigfit.estimate.fit import (
 )
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
 from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
-from rigfit.estimate.speed import N_BATCH, efficiency, host_constants
+from rigfit.estimate.speed import N_BATCH, efficiency, host_constants, tensor_parallel_sync_seconds
 from rigfit.estimate.evaluate import Evaluation
 from rigfit.estimate.fit import MemoryNeed, Placement
 from rigfit.estimate.grade import Grade
@@ -311,7 +311,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     hc = host_constants()
     devices = hw.count[None, :]
     bw = hw.bandwidth[None, :] * rt.decode_bw[None, :]
-    t_dev = np.where(tp[None, :], dev / (bw * devices) + L * hc.tp_allreduce_us * 1e-6,
+    t_dev = np.where(tp[None, :], dev / (bw * devices) + tensor_parallel_sync_seconds(L),
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
     host_eff = efficiency("CPU", host.arch_key if host else "")
     host_bw = (host.bandwidth_bytes if host else FALLBACK_HOST_BW) * host_eff.decode_bw
@@ -326,7 +326,9 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     peak = hw.matrix[None, :] * 1e12 * rt.attn_eff[None, :]
     host_peak = (host.fp16_tflops if host and host.fp16_tflops else 1.0) * 1e12 * host_eff.attn_eff
     t_attn = np.where(cpu, attn_total / peak, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
-    return t_dev + t_host + t_cpu_layers + t_attn + L * rt.layer_us[None, :] * 1e-6 + rt.token_us[None, :] * 1e-6
+    t_fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
+               + rt.token_us[None, :]) * 1e-6
+    return t_dev + t_host + t_cpu_layers + t_attn + t_fixed
 
 
 def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, p: _Place, tokens: np.ndarray,

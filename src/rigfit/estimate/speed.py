@@ -33,6 +33,10 @@ class Efficiency:
     # Fixed host-side cost per generated token, independent of layers and bytes: Python sampling, scheduling and
     # streaming in serving engines (vLLM, MLX, ExLlama). 0 where unfitted (llama.cpp backends).
     token_us: float = 0.0
+    # Extra fixed cost per MoE layer per decode step, on top of layer_us: a routed FFN is several dependent kernels
+    # (router GEMM, top-k, token-to-expert alignment, two grouped expert GEMMs, weighted sum: vLLM's fused_moe) where
+    # a dense FFN is two or three GEMMs. 0 where unfitted (the llama.cpp backends fit MoE rows with layer_us alone).
+    moe_layer_us: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,17 @@ class HostConstants:
     disk_gbs: float
     cpu_layer_us: float
     cpu_moe_layer_us: float
+
+
+# Megatron-style tensor parallelism (Shoeybi et al. 2019, arXiv:1909.08053 §3) all-reduces the activations twice per
+# layer in the forward pass: after the attention output projection and after the FFN down projection.
+ALLREDUCES_PER_LAYER = 2
+
+
+def tensor_parallel_sync_seconds(num_layers: float | np.ndarray) -> float | np.ndarray:
+    """Per decode step, the all-reduces of a tensor-parallel forward pass: two per layer at tp_allreduce_us each
+    (small-message latency, independent of the bytes at decode batch sizes). Scalar or numpy array of layer counts."""
+    return num_layers * ALLREDUCES_PER_LAYER * host_constants().tp_allreduce_us * 1e-6
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +170,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     devices = placement.n_devices
     bw = hw.bandwidth_bytes * eff.decode_bw
     if tensor_parallel and devices > 1:
-        t_dev = dev / (bw * devices) + L * hc.tp_allreduce_us * 1e-6
+        t_dev = dev / (bw * devices) + tensor_parallel_sync_seconds(L)
     else:
         t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
     t_host = 0.0
@@ -179,7 +194,8 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
         t_attn += float(attn[~on_gpu].sum()) / (host_peak * host_eff.attn_eff)
-    t = t_dev + t_host + t_cpu_layers + t_attn + L * eff.layer_us * 1e-6 + eff.token_us * 1e-6
+    t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
+    t = t_dev + t_host + t_cpu_layers + t_attn + t_fixed
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
 

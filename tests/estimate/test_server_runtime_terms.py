@@ -1,0 +1,82 @@
+"""Decode terms of the serving engines (vLLM, SGLang, TensorRT-LLM): tensor-parallel all-reduces, the extra fixed
+cost of a MoE layer, and weight-only FP8/NVFP4 (Marlin) on GPUs without FP8/FP4 tensor cores. Every expected value
+is worked by hand in the comments."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from conftest import gpu, kimi_linear, llama31_8b
+from rigfit.catalog import find_hardware, find_quant
+from rigfit.estimate import speed
+from rigfit.estimate.fit import place
+from rigfit.model import Scenario
+
+
+def _plain_constants(monkeypatch, **changes):
+    """Every backend at peak bandwidth with no fixed costs (hand arithmetic is bytes / bandwidth), then `changes`."""
+    table, host = speed._constants()
+    flat = speed.Efficiency(decode_bw=1.0, layer_us=0.0, prefill_mfu=0.5, moe_prefill=0.5, attn_eff=1.0)
+    monkeypatch.setattr(speed, "_constants", lambda: ({k: dataclasses.replace(flat, **changes) for k in table},
+                                                      dataclasses.replace(host, tp_allreduce_us=10.0)))
+
+
+def test_tensor_parallel_step_worked_on_paper(monkeypatch):
+    """Llama 3.1 8B FP8 on two 2000 GB/s GPUs, vLLM TP2, first token (no cache to read).
+    Bytes: the 32 layers and final norm, 8,030,261,248 - 2 x 525,336,576 (embedding, LM head: 128256 x 4096)
+    = 6,979,588,096 params at 1 byte, + LM head 525,336,576 x 2 bytes (BF16) = 8,030,261,248 bytes.
+    Each GPU reads half: 8,030,261,248 / (2 x 2000e9) = 2.007565312 ms.
+    All-reduces: 32 layers x 2 x 10 us = 0.64 ms. Step = 2.647565312 ms."""
+    _plain_constants(monkeypatch)
+    arch, hw = llama31_8b(), gpu(memory_gib=80, bandwidth_gbs=2000, tflops=312).with_count(2)
+    s = Scenario(context=4096, quant=find_quant("FP8"))
+    step = speed.decode_step(arch, hw, s, place(arch, hw, s), 0, "vLLM", tensor_parallel=True)
+    assert step.device_bytes == 8_030_261_248
+    assert step.seconds == pytest.approx(2.647565312e-3, rel=1e-12)
+
+
+def test_two_allreduces_per_layer():
+    # Megatron TP: one all-reduce after attention, one after the FFN; 80 layers x 2 x 10 us = 1.6 ms
+    assert speed.ALLREDUCES_PER_LAYER == 2
+    assert speed.tensor_parallel_sync_seconds(80) == pytest.approx(80 * 2 * speed.host_constants().tp_allreduce_us * 1e-6)
+    assert speed.host_constants().tp_allreduce_us == 10.0  # sgl-project/sglang#2904: 8.5-11.8 us on H100, TP 2-8
+
+
+def test_moe_layer_cost_is_per_moe_layer(monkeypatch):
+    """Kimi Linear has 26 MoE layers (ffn 'D' + 26 x 'E'): 50 us each adds 1.3 ms; a dense model adds nothing."""
+    s = Scenario(context=4096, quant=find_quant("BF16"))
+    hw = gpu(memory_gib=192, bandwidth_gbs=2000, tflops=312)
+    steps = {}
+    for cost in (0.0, 50.0):
+        _plain_constants(monkeypatch, moe_layer_us=cost)
+        for arch in (kimi_linear(), llama31_8b()):
+            steps[arch.name, cost] = speed.decode_step(arch, hw, s, place(arch, hw, s), 1024, "vLLM").seconds
+    assert steps["Test Kimi Linear", 50.0] - steps["Test Kimi Linear", 0.0] == pytest.approx(26 * 50e-6, rel=1e-9)
+    assert steps["Test Llama 3.1 8B", 50.0] == steps["Test Llama 3.1 8B", 0.0]
+
+
+def test_moe_layer_cost_defaults_to_zero():
+    assert speed.Efficiency(decode_bw=1.0, layer_us=0.0, prefill_mfu=0.5, moe_prefill=0.5).moe_layer_us == 0.0
+
+
+@pytest.mark.parametrize("hardware, quant, tflops", [
+    # vLLM runs FP8 and NVFP4 checkpoints weight-only (W8A16 / W4A16 Marlin) where the GPU has no FP8 / FP4 tensor
+    # cores: prompt GEMMs at the FP16 rate, decode still reads 1 or 0.5625 bytes per weight.
+    ("A100 80GB SXM", "FP8", 312.0),     # Ampere: FP8 Marlin, A100 dense FP16 312 TFLOPS
+    ("A100 80GB SXM", "NVFP4", 312.0),   # Ampere: FP4 Marlin
+    ("H100 SXM", "NVFP4", 989.4),        # Hopper has FP8 but no FP4 tensor cores: FP16 989.4 TFLOPS
+    ("H100 SXM", "FP8", 1978.9),         # native FP8 (H100 SXM datasheet, dense)
+    ("B200", "NVFP4", 9000.0),           # native FP4
+])
+def test_weight_only_marlin_prefill_runs_at_the_fp16_rate(hardware, quant, tflops):
+    assert speed.matrix_tflops(find_hardware(hardware), find_quant(quant)) == tflops
+
+
+def test_weight_only_fp8_decode_reads_one_byte_per_weight():
+    """FP8 Marlin keeps the weights in FP8 on an Ampere GPU: the same 8,030,261,248 bytes as on a GPU with FP8
+    tensor cores (Llama 3.1 8B, worked above), so decode is as fast as the bytes say."""
+    arch = llama31_8b()
+    s = Scenario(context=4096, quant=find_quant("FP8"))
+    for hw in (gpu(memory_gib=80, bandwidth_gbs=2039, tflops=312), find_hardware("A100 80GB SXM")):
+        assert speed.decode_step(arch, hw, s, place(arch, hw, s), 0, "vLLM").device_bytes == 8_030_261_248
