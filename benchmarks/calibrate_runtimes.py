@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from calibrate import MIN_ROWS, _fit_group  # noqa: E402
+from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_decode, _fit_group  # noqa: E402
 
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
@@ -38,6 +38,7 @@ from rigfit.estimate.fit import placement_for  # noqa: E402
 from rigfit.estimate.speed import (  # noqa: E402
     attention_flops,
     decode_step,
+    dequant_factor,
     efficiency,
     efficiency_key,
     flops_per_token,
@@ -93,7 +94,8 @@ def _terms(row: dict[str, str]):
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
     attn = n * attention_flops(arch, depth + n / 2) / peak
-    return "prefill", backend, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe)
+    quantized = dequant_factor(_UNIT_DEQUANT, quant) != 1.0
+    return "prefill", backend, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe, quantized)
 
 
 def fit_runtimes(rows) -> dict[str, dict[str, float]]:
@@ -135,6 +137,17 @@ def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
     return {"layer_us": round(float(sol[0]) * 1e6, 1), "token_us": round(float(sol[1]) * 1e6, 1)}
 
 
+def _fit_bandwidth_and_layer(rows) -> tuple[float, float, float | None] | None:
+    """(decode_bw, layer_us, attn_eff or None) of one Apple generation from its decode rows, by calibrate.py's decode
+    fit (bytes/(peak·decode_bw) + layers·layer_us + attention/attn_eff, relative least squares, decode_bw <= 1).
+    Only with >= MIN_ROWS rows spanning models of different depth; None otherwise. A fit that pins decode_bw at
+    its bound (1.0) is not used: the generation keeps the previous one's bandwidth and attention efficiency."""
+    if len(rows) < MIN_ROWS or len({layers for _, layers, _, _ in rows}) < 2:
+        return None
+    a, c, g = _fit_decode(rows)
+    return round(min(1.0, 1.0 / a), 3), round(c * 1e6, 1), (max(1e-4, round(min(1.0, 1.0 / g), 4)) if g > 0 else None)
+
+
 def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     """Per-layer cost and prefill MFU per Apple generation; the other constants are the previous generation's."""
     terms_by_gen: dict[str, list] = {}
@@ -147,9 +160,17 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     for gen in APPLE_GENERATIONS[2:]:
         vals = dict(previous)
         attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
+        dec = [t for k, t in terms_by_gen.get(gen, []) if k == "decode"]
+        own = _fit_bandwidth_and_layer(dec)
+        if own and own[0] < 1.0:  # rows of different depths, physical fit: this generation's own efficiencies
+            vals["decode_bw"] = own[0]
+            if own[2] is not None:
+                vals["attn_eff"] = own[2]
         layer = [(sec - raw / vals["decode_bw"] - attn / vals["attn_eff"]) / layers * 1e6
                  for kind, (raw, layers, attn, sec) in ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "decode")]
-        mfu = [lin / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe) in
+        # quantized weights run at dequant_prefill of the F16 rate (calibrate.py): their FLOPs count 1/dequant
+        dq = vals.get("dequant_prefill") or 1.0
+        mfu = [lin / (dq if quant else 1.0) / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe, quant) in
                ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
         if layer:
             vals["layer_us"] = round(max(0.0, min(previous["layer_us"], statistics.median(layer))), 1)

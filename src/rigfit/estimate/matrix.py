@@ -29,7 +29,7 @@ from rigfit.estimate.fit import (
 )
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
 from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
-from rigfit.estimate.speed import N_BATCH, efficiency, host_constants
+from rigfit.estimate.speed import N_BATCH, efficiency, host_constants, stream_bandwidth
 from rigfit.estimate.evaluate import Evaluation
 from rigfit.estimate.fit import MemoryNeed, Placement
 from rigfit.estimate.grade import Grade
@@ -310,11 +310,11 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     host_bytes = np.where(cpu, 0.0, host_bytes)
     hc = host_constants()
     devices = hw.count[None, :]
-    bw = hw.bandwidth[None, :] * rt.decode_bw[None, :]
+    bw = hw.stream_bw[None, :] * rt.decode_bw[None, :]
     t_dev = np.where(tp[None, :], dev / (bw * devices) + L * hc.tp_allreduce_us * 1e-6,
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
     host_eff = efficiency("CPU", host.arch_key if host else "")
-    host_bw = (host.bandwidth_bytes if host else FALLBACK_HOST_BW) * host_eff.decode_bw
+    host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw
     t_host = np.where((host_bytes > 0) & ~cpu, host_bytes / host_bw, 0.0)
     cpu_full = np.where(cpu, 0, L - k_on)
     cpu_experts = np.where(models.is_moe[:, None] & ~cpu, first_expert_on - first_on, 0)
@@ -336,13 +336,13 @@ def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, 
     attn_flops = _attention_flops(models, start + tokens / 2)[:, None]
     linear = n_tok * 2 * models.linear_params[:, None]
     attn = n_tok * attn_flops
-    mfu = rt.prefill_mfu[None, :] * np.where(models.is_moe[:, None], rt.moe_prefill[None, :], 1.0)
+    mfu = rt.prefill_mfu[None, :] * np.where(models.is_moe[:, None], rt.moe_prefill[None, :], 1.0) * rt.dequant[None, :]
     cpu = p.strategy == S_CPU
     devices = np.where(tp, hw.count, 1)[None, :]
     peak = np.where(cpu, hw.matrix[None, :] * 1e12, rt.prefill_peak[None, :] * 1e12 * devices)
     t_compute = linear / (peak * mfu) + attn / (peak * rt.prefill_attn_eff[None, :])
     n_ubatch = -(-tokens // ubatch)[:, None]
-    t_weights = n_ubatch * p.dev_w / (hw.bandwidth[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices))
+    t_weights = n_ubatch * p.dev_w / (hw.stream_bw[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices))
     t_device = np.maximum(t_compute, t_weights)
     nd = hw.count[None, :]
     m = np.maximum(1, np.minimum(-(-tokens // ubatch), N_BATCH // ubatch))[:, None]

@@ -9,6 +9,7 @@ bounded below by streaming the weights once per ubatch; host-held weights cross 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -33,6 +34,10 @@ class Efficiency:
     # Fixed host-side cost per generated token, independent of layers and bytes: Python sampling, scheduling and
     # streaming in serving engines (vLLM, MLX, ExLlama). 0 where unfitted (llama.cpp backends).
     token_us: float = 0.0
+    # Fraction of the F16 matrix rate a prefill reaches when the weights are block-quantized (GGUF Q*/IQ*/MXFP4):
+    # the kernels dequantize every weight tile before the multiply (llama.cpp ggml-cuda/mmq.cuh, ggml-metal
+    # kernel_mul_mm: dequantize into shared memory per tile of tokens), work that F16 weights skip. 1.0 = no cost.
+    dequant_prefill: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,31 @@ def _constants() -> tuple[dict[str, Efficiency], HostConstants]:
 
     data = load_data("efficiency")
     return {k: Efficiency(**v) for k, v in data["backends"].items()}, HostConstants(**data["host"])
+
+
+UNQUANTIZED_GGUF = ("F32", "F16", "BF16")  # GGUF types the matmul reads as they are (no dequantization)
+NUMA_SOCKETS = re.compile(r"(\d+)\s*sockets", re.IGNORECASE)
+
+
+def dequant_factor(eff: Efficiency, quant: Quant) -> float:
+    """Prefill rate factor for the quant's weights: eff.dequant_prefill for block-quantized GGUF, else 1."""
+    if quant.family == "gguf" and quant.name.upper() not in UNQUANTIZED_GGUF:
+        return eff.dequant_prefill
+    return 1.0
+
+
+def numa_nodes(hw: Hardware) -> int:
+    """Memory nodes of a multi-socket CPU profile (catalog memory_type "... (2 sockets x 12 channels)"), else 1."""
+    m = NUMA_SOCKETS.search(hw.memory_type or "") if hw.kind == "cpu" else None
+    return max(1, int(m.group(1))) if m else 1
+
+
+def stream_bandwidth(hw: Hardware) -> float:
+    """Bytes/s one llama.cpp process streams its weights at. On a multi-socket CPU the weights are read into the
+    page cache by one thread (mmap), so they sit in one socket's memory; threads on the other sockets read them
+    across the socket link, and decode runs at one node's bandwidth, not the sum of all nodes (llama.cpp `--numa`
+    help, common/arg.cpp: pages already cached stay where they are, "drop the system page cache"; ggml-org/llama.cpp#1437)."""
+    return hw.bandwidth_bytes / numa_nodes(hw)
 
 
 def efficiency_key(hw: Hardware) -> str:
@@ -153,7 +183,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     eff = efficiency(backend, efficiency_key(hw))
     hc = host_constants()
     devices = placement.n_devices
-    bw = hw.bandwidth_bytes * eff.decode_bw
+    bw = stream_bandwidth(hw) * eff.decode_bw
     if tensor_parallel and devices > 1:
         t_dev = dev / (bw * devices) + L * hc.tp_allreduce_us * 1e-6
     else:
@@ -163,7 +193,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     host_eff = efficiency("CPU", host_hw.arch_key if host_hw else "")
     if host > 0 and placement.strategy != CPU_ONLY:
         # the CPU reads host-held weights with the same kernels as a CPU-only run on that host
-        host_bw = (host_hw.bandwidth_bytes if host_hw else 50e9) * host_eff.decode_bw
+        host_bw = (stream_bandwidth(host_hw) if host_hw else 50e9) * host_eff.decode_bw
         t_host = host / host_bw
     # Layers computed on the CPU pay ggml's per-op thread synchronisation: a whole layer (attention + FFN) costs
     # more than a layer whose routed experts alone run there.
@@ -249,7 +279,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     lp = layer_params(arch)
     linear = n_tokens * 2 * (arch.active_params - lp.embedding)
     attn = n_tokens * attention_flops(arch, start_depth + n_tokens / 2)
-    mfu = eff.prefill_mfu * (eff.moe_prefill if arch.is_moe else 1.0)
+    mfu = eff.prefill_mfu * (eff.moe_prefill if arch.is_moe else 1.0) * dequant_factor(eff, scenario.quant)
     attn_eff = eff.prefill_attn_eff or eff.prefill_mfu
     devices = placement.n_devices if tensor_parallel else 1
     if placement.strategy == CPU_ONLY:
@@ -258,7 +288,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
         peak = matrix_tflops(hw, scenario.quant) * 1e12 * devices
     t_compute = linear / (peak * mfu) + attn / (peak * attn_eff)
     n_ubatch = -(-n_tokens // scenario.ubatch)
-    t_weights = n_ubatch * placement.device_weights / (hw.bandwidth_bytes * eff.decode_bw * max(1, devices))
+    t_weights = n_ubatch * placement.device_weights / (stream_bandwidth(hw) * eff.decode_bw * max(1, devices))
     t_device = max(t_compute, t_weights)
     if not tensor_parallel and placement.host_weights <= 0:
         t_device /= pipeline_speedup(placement.n_devices, n_tokens, scenario.ubatch)

@@ -19,7 +19,15 @@ from rigfit.estimate.memory import (
     runtime_overhead_bytes,
     usable_memory_bytes,
 )
-from rigfit.estimate.speed import attention_layer_flops, default_backend, efficiency, efficiency_key, matrix_tflops
+from rigfit.estimate.speed import (
+    attention_layer_flops,
+    default_backend,
+    dequant_factor,
+    efficiency,
+    efficiency_key,
+    matrix_tflops,
+    stream_bandwidth,
+)
 from rigfit.estimate.structure import layer_params
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
@@ -128,6 +136,7 @@ class HardwareTable:
     headroom: np.ndarray
     overhead: np.ndarray
     bandwidth: np.ndarray  # bytes/s
+    stream_bw: np.ndarray  # bytes/s one process streams weights at (speed.stream_bandwidth: one NUMA node)
     matrix: np.ndarray  # TFLOPS a quantized-GGUF path uses (Hardware.matrix_tflops: FP16, else BF16)
     vendor_key: tuple[str, ...]  # "cpu" for CPU profiles, else the vendor
 
@@ -150,6 +159,7 @@ def hardware_table(hardware: tuple[Hardware, ...]) -> HardwareTable:
         headroom=arr(headroom_bytes),
         overhead=arr(runtime_overhead_bytes),
         bandwidth=arr(lambda h: h.bandwidth_bytes),
+        stream_bw=arr(stream_bandwidth),
         matrix=arr(lambda h: h.matrix_tflops),
         vendor_key=tuple("cpu" if h.kind == "cpu" else h.vendor for h in hardware),
     )
@@ -167,6 +177,7 @@ class RuntimeColumns:
     moe_prefill: np.ndarray
     attn_eff: np.ndarray
     prefill_attn_eff: np.ndarray
+    dequant: np.ndarray  # prefill rate factor of the quant's weights (speed.dequant_factor)
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
     vllm: np.ndarray  # (H,) bool: vLLM (tensor parallel over several devices)
 
@@ -184,6 +195,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         moe_prefill=np.array([e.moe_prefill for e in effs]),
         attn_eff=np.array([e.attn_eff for e in effs]),
         prefill_attn_eff=np.array([e.prefill_attn_eff or e.prefill_mfu for e in effs]),
+        dequant=np.array([dequant_factor(e, quant) for e in effs]),
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
     )
