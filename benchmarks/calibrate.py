@@ -34,10 +34,11 @@ from rigfit.estimate.speed import (
     dequant_factor,
     flops_per_token,
     matrix_tflops,
+    prefill_memory_seconds,
     stream_bandwidth,
 )
 from rigfit.model.scenario import Scenario
-from rigfit.validate import TEST, backend_of
+from rigfit.validate import TEST, backend_of, run_settings
 
 MIN_ROWS = 3
 
@@ -90,7 +91,8 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
         kind, n, depth = m.group(1), int(m.group(2)), int(m.group(3) or 0)
         tps = float(row["tok_s"])
         cpu = backend == "CPU" or hw.kind == "cpu"
-        s = Scenario(quant=quant, context=max(512, depth + n))
+        ubatch, flash = run_settings(row)
+        s = Scenario(quant=quant, context=max(512, depth + n), ubatch=ubatch, flash_attention=flash is not False)
         p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
         keys = (backend, f"{backend}/{efficiency_key(hw)}")
         if kind == "tg":
@@ -109,8 +111,12 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
             linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak  # seconds at 100 % of peak
             attn = n * attention_flops(arch, depth + n / 2) / peak
             quantized = dequant_factor(_UNIT_DEQUANT, quant) != 1.0
+            # the score-matrix traffic of a run without flash attention is memory time, not FLOPs: taken off first
+            t = n / tps - prefill_memory_seconds(arch, hw, s, p, n, depth, efficiency(backend, efficiency_key(hw)))
+            if t <= 0:
+                continue
             for k in keys:
-                prefill.setdefault(k, []).append((linear, attn, n / tps, arch.is_moe, quantized))
+                prefill.setdefault(k, []).append((linear, attn, t, arch.is_moe, quantized))
     # Per architecture generation first; the backend-wide constants (used for generations with no measurements)
     # are the median over generations, so one heavily measured chip does not stand in for all.
     dequant = {b: _fit_dequant([rows for k, rows in prefill.items() if k.startswith(b + "/")])

@@ -43,9 +43,10 @@ from rigfit.estimate.speed import (  # noqa: E402
     efficiency_key,
     flops_per_token,
     matrix_tflops,
+    prefill_memory_seconds,
 )
 from rigfit.model.scenario import Scenario  # noqa: E402
-from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, runtime_of  # noqa: E402
+from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, run_settings, runtime_of  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
@@ -81,7 +82,8 @@ def _terms(row: dict[str, str]):
         return None
     tps = float(row["tok_s"])
     cpu = backend == "CPU" or hw.kind == "cpu"
-    s = Scenario(quant=quant, context=max(512, depth + n))
+    ubatch, flash = run_settings(row) if runtime_of(row["backend"]) not in ENGINE_KEY else (512, None)
+    s = Scenario(quant=quant, context=max(512, depth + n), ubatch=ubatch, flash_attention=flash is not False)
     p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
     if kind == "tg":
         step = decode_step(arch, hw, s, p, depth + n // 2, backend)
@@ -95,7 +97,10 @@ def _terms(row: dict[str, str]):
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
     attn = n * attention_flops(arch, depth + n / 2) / peak
     quantized = dequant_factor(_UNIT_DEQUANT, quant) != 1.0
-    return "prefill", backend, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe, quantized)
+    t = n / tps - prefill_memory_seconds(arch, hw, s, p, n, depth, efficiency(backend, efficiency_key(hw)))
+    if t <= 0:
+        return None
+    return "prefill", backend, efficiency_key(hw), (linear, attn, t, arch.is_moe, quantized)
 
 
 def fit_runtimes(rows) -> dict[str, dict[str, float]]:

@@ -29,7 +29,7 @@ from rigfit.estimate.fit import (
 )
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
 from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
-from rigfit.estimate.speed import N_BATCH, efficiency, host_constants, stream_bandwidth
+from rigfit.estimate.speed import N_BATCH, SCORE_BYTES_NO_FLASH, efficiency, host_constants, stream_bandwidth
 from rigfit.estimate.evaluate import Evaluation
 from rigfit.estimate.fit import MemoryNeed, Placement
 from rigfit.estimate.grade import Grade
@@ -330,7 +330,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
 
 
 def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, p: _Place, tokens: np.ndarray,
-                     start: np.ndarray, ubatch: int, tp: np.ndarray) -> np.ndarray:
+                     start: np.ndarray, ubatch: int, tp: np.ndarray, flash: bool = True) -> np.ndarray:
     """speed.prefill_seconds for every cell."""
     n_tok = tokens[:, None].astype(float)
     attn_flops = _attention_flops(models, start + tokens / 2)[:, None]
@@ -341,9 +341,13 @@ def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, 
     devices = np.where(tp, hw.count, 1)[None, :]
     peak = np.where(cpu, hw.matrix[None, :] * 1e12, rt.prefill_peak[None, :] * 1e12 * devices)
     t_compute = linear / (peak * mfu) + attn / (peak * rt.prefill_attn_eff[None, :])
+    stream = hw.stream_bw[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices)
+    if not flash:  # speed.score_traffic_seconds: the materialised f32 scores, 4 passes (not on CPUs)
+        scores = n_tok * (models.score_coef * _attended(models, start + tokens / 2)).sum(axis=1)[:, None]
+        t_compute = t_compute + np.where(cpu, 0.0, scores * SCORE_BYTES_NO_FLASH / stream)
     n_ubatch = -(-tokens // ubatch)[:, None]
-    t_weights = n_ubatch * p.dev_w / (hw.stream_bw[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices))
-    t_device = np.maximum(t_compute, t_weights)
+    t_weights = n_ubatch * p.dev_w / stream
+    t_device = t_compute + t_weights  # speed.weight_stream_seconds: each ubatch streams the weights again
     nd = hw.count[None, :]
     m = np.maximum(1, np.minimum(-(-tokens // ubatch), N_BATCH // ubatch))[:, None]
     speedup = np.where(nd > 1, m * nd / (m + nd - 1), 1.0)
@@ -415,7 +419,8 @@ def compute(models: ModelTable, hw: HardwareTable, settings: Settings, vendors: 
     single = _decode_seconds(models, hw, rt, w, p, rows.depth, 1, bpe, settings.host, tp)
     batch = single if conc == 1 else _decode_seconds(models, hw, rt, w, p, rows.depth, conc, bpe, settings.host, tp)
     decode = 1.0 / single
-    prefill_t = _prefill_seconds(models, hw, rt, p, rows.prompt, rows.prefix, settings.ubatch, tp)
+    prefill_t = _prefill_seconds(models, hw, rt, p, rows.prompt, rows.prefix, settings.ubatch, tp,
+                                 settings.flash_attention)
     prefill = np.where(prefill_t > 0, rows.prompt[:, None] / np.where(prefill_t > 0, prefill_t, 1.0), 0.0)
     ttft = prefill_t + 1.0 / decode
     cold = ttft + (w.file_total / (host_constants().disk_gbs * 1e9))[:, None]

@@ -239,6 +239,49 @@ def attention_layer_flops(arch: Architecture, depth: float) -> np.ndarray:
     return out
 
 
+# Without flash attention llama.cpp materialises the f32 score matrix of each layer: written by KQ, read and written
+# by the softmax, read by KQ·V (src/llama-graph.cpp build_attn_mha: ggml_mul_mat(k, q) -> ggml_soft_max_ext ->
+# ggml_mul_mat(v, kq)); a ubatch × n_kv × n_head block (512 × 4096 × 32 × 4 B = 268 MB for Llama 3 8B at 4K) is far
+# larger than any cache, so those 4 passes of 4 bytes go to memory. Flash attention (-fa 1) keeps them on chip.
+SCORE_BYTES_NO_FLASH = 16
+
+
+def attention_layer_scores(arch: Architecture, depth: float) -> np.ndarray:
+    """Attention scores (query heads × attended cells) of one token at a context depth, per layer."""
+    out = np.zeros(arch.num_layers)
+    for i, kind in enumerate(arch.mixers):
+        if kind in "FHM":
+            out[i] = arch.num_heads * depth
+        elif kind in "SC":
+            out[i] = arch.num_heads * min(depth, arch.sliding_window or depth)
+    return out
+
+
+def score_traffic_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,
+                          start_depth: int, eff: Efficiency, devices: int) -> float:
+    """Memory time of the materialised score matrices of a prompt run without flash attention (0 with it, and on
+    CPUs, whose threads work through the scores row by row in cache)."""
+    if scenario.flash_attention or placement.strategy == CPU_ONLY:
+        return 0.0
+    scores = n_tokens * float(attention_layer_scores(arch, start_depth + n_tokens / 2).sum())
+    return scores * SCORE_BYTES_NO_FLASH / (stream_bandwidth(hw) * eff.decode_bw * max(1, devices))
+
+
+def weight_stream_seconds(hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int, eff: Efficiency,
+                         devices: int) -> float:
+    """Each ubatch streams the device-held weights once more (-ub: fewer, larger ubatches stream them less often)."""
+    n_ubatch = -(-n_tokens // scenario.ubatch)
+    return n_ubatch * placement.device_weights / (stream_bandwidth(hw) * eff.decode_bw * max(1, devices))
+
+
+def prefill_memory_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,
+                           start_depth: int, eff: Efficiency) -> float:
+    """The memory-bound part of one device's prefill (weight streaming per ubatch + score traffic without flash
+    attention): what benchmarks/calibrate.py takes off a measured time before fitting the FLOP efficiencies."""
+    return (weight_stream_seconds(hw, scenario, placement, n_tokens, eff, 1)
+            + score_traffic_seconds(arch, hw, scenario, placement, n_tokens, start_depth, eff, 1))
+
+
 def attention_flops(arch: Architecture, depth: float) -> float:
     """FLOPs of one token's attention over `depth` cached tokens, all layers."""
     return float(attention_layer_flops(arch, depth).sum())
@@ -287,9 +330,9 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     else:
         peak = matrix_tflops(hw, scenario.quant) * 1e12 * devices
     t_compute = linear / (peak * mfu) + attn / (peak * attn_eff)
+    t_compute += score_traffic_seconds(arch, hw, scenario, placement, n_tokens, start_depth, eff, devices)
     n_ubatch = -(-n_tokens // scenario.ubatch)
-    t_weights = n_ubatch * placement.device_weights / (stream_bandwidth(hw) * eff.decode_bw * max(1, devices))
-    t_device = max(t_compute, t_weights)
+    t_device = t_compute + weight_stream_seconds(hw, scenario, placement, n_tokens, eff, devices)
     if not tensor_parallel and placement.host_weights <= 0:
         t_device /= pipeline_speedup(placement.n_devices, n_tokens, scenario.ubatch)
     t_host = 0.0
