@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_decode, _fit_group  # noqa: E402
+from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_group  # noqa: E402
 
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
@@ -142,15 +142,19 @@ def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
     return {"layer_us": round(float(sol[0]) * 1e6, 1), "token_us": round(float(sol[1]) * 1e6, 1)}
 
 
-def _fit_bandwidth_and_layer(rows) -> tuple[float, float, float | None] | None:
-    """(decode_bw, layer_us, attn_eff or None) of one Apple generation from its decode rows, by calibrate.py's decode
-    fit (bytes/(peak·decode_bw) + layers·layer_us + attention/attn_eff, relative least squares, decode_bw <= 1).
-    Only with >= MIN_ROWS rows spanning models of different depth; None otherwise. A fit that pins decode_bw at
-    its bound (1.0) is not used: the generation keeps the previous one's bandwidth and attention efficiency."""
+def _fit_layer_and_attention(rows, decode_bw: float) -> tuple[float, float] | None:
+    """(layer_us, attn_eff) of one Apple generation with llama.cpp Metal's bandwidth efficiency kept (same kernels):
+    t - bytes/(peak·decode_bw) = layers·layer_us + attention/attn_eff, least squares in relative error. Only with
+    >= MIN_ROWS rows that span models of different depth and contexts, and only when both parts come out positive
+    (attn_eff <= 1); None otherwise (the generation keeps the previous attention efficiency)."""
     if len(rows) < MIN_ROWS or len({layers for _, layers, _, _ in rows}) < 2:
         return None
-    a, c, g = _fit_decode(rows)
-    return round(min(1.0, 1.0 / a), 3), round(c * 1e6, 1), (max(1e-4, round(min(1.0, 1.0 / g), 4)) if g > 0 else None)
+    x = np.array([[layers / t, at / t] for _, layers, at, t in rows])
+    y = np.array([(t - raw / decode_bw) / t for raw, _, _, t in rows])
+    sol, *_ = np.linalg.lstsq(x, y, rcond=None)
+    if (sol <= 0).any() or sol[1] < 1.0:
+        return None
+    return round(float(sol[0]) * 1e6, 1), round(1.0 / float(sol[1]), 4)
 
 
 def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
@@ -166,11 +170,9 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
         vals = dict(previous)
         attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
         dec = [t for k, t in terms_by_gen.get(gen, []) if k == "decode"]
-        own = _fit_bandwidth_and_layer(dec)
-        if own and own[0] < 1.0:  # rows of different depths, physical fit: this generation's own efficiencies
-            vals["decode_bw"] = own[0]
-            if own[2] is not None:
-                vals["attn_eff"] = own[2]
+        own = _fit_layer_and_attention(dec, vals["decode_bw"])
+        if own:  # rows of different depths: this generation's own attention efficiency (and its layer cost below)
+            vals["attn_eff"] = own[1]
         layer = [(sec - raw / vals["decode_bw"] - attn / vals["attn_eff"]) / layers * 1e6
                  for kind, (raw, layers, attn, sec) in ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "decode")]
         # quantized weights run at dequant_prefill of the F16 rate (calibrate.py): their FLOPs count 1/dequant
