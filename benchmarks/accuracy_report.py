@@ -16,7 +16,9 @@ from rigfit.catalog import NotFound, find_hardware
 from rigfit.validate import RowResult, backend_of, summary, summary_by_backend, validate_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from calibrate_runtimes import DATA, held_out  # noqa: E402
+from calibrate_runtimes import DATA, FITTED_METAL, held_out  # noqa: E402
+
+LLAMA_CPP = ("CUDA", "Metal", "ROCm", "Vulkan", "SYCL", "CPU")
 
 
 def family(name: str) -> str:
@@ -112,6 +114,7 @@ def runtime_section() -> list[str]:
     """Tables per runtime and per hardware family over benchmarks/data/*.csv, calibration and held-out rows apart."""
     sides: dict[str, dict[str, dict[str, list[RowResult]]]] = {
         side: {"runtime": defaultdict(list), "family": defaultdict(list)} for side in ("calibration", "held out")}
+    unseen: dict[str, list[RowResult]] = defaultdict(list)  # llama.cpp rows no fit has seen, by generation
     files = sorted(DATA.glob("*.csv"))
     unresolved = []
     for path in files:
@@ -128,6 +131,12 @@ def runtime_section() -> list[str]:
                                    else " (tensor parallel: never fitted)")
             sides[side]["runtime"][runtime].append(r)
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
+            if r.backend in LLAMA_CPP:
+                gen = find_hardware(row["hardware"]).arch_key
+                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits only the Metal/M3+ keys
+                if side == "held out" or f"{r.backend}/{gen}" not in FITTED_METAL:
+                    unseen[f"{r.backend} / {gen}"].append(r)
+                    unseen["all llama.cpp rows never fitted"].append(r)
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
              f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
              "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
@@ -139,6 +148,8 @@ def runtime_section() -> list[str]:
              "M1 Max, M2 Ultra, M3, M3 Max, M4, M5) are never seen by calibrate.py; the Metal rows of the held-out third are",
              "never seen by calibrate_runtimes.py either, so the \"Held out\" Metal lines below are the llama.cpp figures",
              "on unseen data (targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
+    lines += ["### llama.cpp rows never seen in fitting (held-out third + generations no script fits)", ""]
+    lines += _stats_table(unseen, "backend / generation")
     for side in ("held out", "calibration"):
         lines += [f"### {side.capitalize()} rows, by runtime", ""] + _stats_table(sides[side]["runtime"], "runtime")
         lines += [f"### {side.capitalize()} rows, by hardware family", ""] + _stats_table(sides[side]["family"],
