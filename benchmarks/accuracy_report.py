@@ -90,9 +90,13 @@ def main() -> None:
               "- One measurement set per chip and build: llama.cpp kernels change between builds (the shared rows span",
               "  2023-2026), so a constant fitted on one build carries that build's speed.",
               "- Unsloth dynamic (UD) mixes differ per model; rigfit uses one effective bpw per mix (memory error up to ~15%).",
-              "- Multi-socket CPUs (NUMA) and RPC clusters: bandwidth across sockets/hosts is far below the sum of peaks.",
+              "- Multi-socket CPUs: decode streams at one NUMA node's bandwidth (modelled), but the thread barriers across",
+              "  sockets cost more than on one socket (not modelled); RPC clusters: bandwidth across hosts is far below peak.",
               "- Hybrid CPU+GPU rows depend on the host's CPU efficiency, measured for few host generations.",
-              "- Prompt processing at long depth depends on flash-attention kernels that vary most by backend.",
+              "- Prompt processing at long depth depends on flash-attention kernels that vary most by backend; rows run",
+              "  without flash attention pay the score-matrix traffic (modelled from the row's fa setting).",
+              "- llama.cpp layer splits of 70B Q4_K_M over 2-4 GPUs (May 2024 builds) pipeline far less than 8B or F16 runs",
+              "  do (measured pp4096/pp512 ≈ 1.0-1.3 vs 2.0-2.3): their prefill is over-predicted by up to 2×.",
               ""]
     if unresolved:
         lines += ["## Rows not resolved", ""] + [f"- line {ln}: {lab} — {err}" for ln, lab, err in unresolved] + [""]
