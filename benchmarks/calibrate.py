@@ -26,15 +26,19 @@ from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
 from rigfit.catalog.loader import data_dir
 from rigfit.estimate.fit import placement_for
 from rigfit.estimate.speed import (
+    Efficiency,
     attention_flops,
     decode_step,
     efficiency,
     efficiency_key,
+    dequant_factor,
     flops_per_token,
     matrix_tflops,
+    prefill_memory_seconds,
+    stream_bandwidth,
 )
 from rigfit.model.scenario import Scenario
-from rigfit.validate import TEST, backend_of
+from rigfit.validate import TEST, backend_of, run_settings
 
 MIN_ROWS = 3
 
@@ -87,12 +91,13 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
         kind, n, depth = m.group(1), int(m.group(2)), int(m.group(3) or 0)
         tps = float(row["tok_s"])
         cpu = backend == "CPU" or hw.kind == "cpu"
-        s = Scenario(quant=quant, context=max(512, depth + n))
+        ubatch, flash = run_settings(row)
+        s = Scenario(quant=quant, context=max(512, depth + n), ubatch=ubatch, flash_attention=flash is not False)
         p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
         keys = (backend, f"{backend}/{efficiency_key(hw)}")
         if kind == "tg":
             step = decode_step(arch, hw, s, p, depth + n // 2, backend)
-            raw = step.device_bytes / hw.bandwidth_bytes  # seconds at 100 % of peak bandwidth
+            raw = step.device_bytes / stream_bandwidth(hw)  # seconds at 100 % of peak bandwidth (one NUMA node)
             if tps * raw > 1.1:  # faster than the memory can deliver the weights: a broken row, not physics
                 print(f"skipped (above the bandwidth roofline): {row['hardware']} {row['model']} {row['test']} "
                       f"{tps} tok/s", file=sys.stderr)
@@ -105,20 +110,30 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
             peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
             linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak  # seconds at 100 % of peak
             attn = n * attention_flops(arch, depth + n / 2) / peak
+            quantized = dequant_factor(_UNIT_DEQUANT, quant) != 1.0
+            # the score-matrix traffic of a run without flash attention is memory time, not FLOPs: taken off first
+            t = n / tps - prefill_memory_seconds(arch, hw, s, p, n, depth, efficiency(backend, efficiency_key(hw)))
+            if t <= 0:
+                continue
             for k in keys:
-                prefill.setdefault(k, []).append((linear, attn, n / tps, arch.is_moe))
+                prefill.setdefault(k, []).append((linear, attn, t, arch.is_moe, quantized))
     # Per architecture generation first; the backend-wide constants (used for generations with no measurements)
     # are the median over generations, so one heavily measured chip does not stand in for all.
+    dequant = {b: _fit_dequant([rows for k, rows in prefill.items() if k.startswith(b + "/")])
+               for b in prefill if "/" not in b}
+    for b, dq in sorted(dequant.items()):
+        print(f"{b:16s} dequant_prefill -> {dq}", file=sys.stderr)
     per_arch: dict[str, dict[str, float]] = {}
     for key in sorted(k for k in set(decode) | set(prefill) if "/" in k):
         backend = key.split("/")[0]
-        vals = _fit_group(decode.get(key, []), prefill.get(key, []), efficiency(backend).__dict__)
+        defaults = {**efficiency(backend).__dict__, "dequant_prefill": dequant.get(backend, 1.0)}
+        vals = _fit_group(decode.get(key, []), prefill.get(key, []), defaults)
         if vals:
             per_arch[key] = vals
     out: dict[str, dict[str, float]] = {}
     for backend in sorted({k.split("/")[0] for k in per_arch} | {k for k in decode if "/" not in k}):
         archs = [v for k, v in per_arch.items() if k.split("/")[0] == backend]
-        base = dict(efficiency(backend).__dict__)
+        base = {**efficiency(backend).__dict__, "dequant_prefill": dequant.get(backend, 1.0)}
         if archs:
             for field in base:
                 measured = [a[field] for a in archs if a.get(field) is not None]
@@ -135,9 +150,30 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+_UNIT_DEQUANT = Efficiency(decode_bw=1.0, layer_us=0.0, prefill_mfu=1.0, moe_prefill=1.0, dequant_prefill=0.5)
+
+
+def _fit_dequant(groups: list[list[tuple]]) -> float:
+    """Rate of quantized-weight linear layers relative to F16 ones on one backend. Within each generation (one
+    list of prefill rows), the median rate FLOPs/(peak·t) of dense quantized rows over that of dense F16 rows, for
+    prompts whose attention is under 10 % of the FLOPs; the backend's factor is the median over generations that
+    have both kinds (a ratio of medians: one broken row cannot move it). 1.0 (no cost) without such generations."""
+    ratios = []
+    for rows in groups:
+        light = [r for r in rows if not r[3] and r[1] < 0.1 * r[0]]
+        q = [(lin + at) / t for lin, at, t, _, quant in light if quant]
+        f = [(lin + at) / t for lin, at, t, _, quant in light if not quant]
+        if len(q) >= MIN_ROWS and len(f) >= MIN_ROWS:
+            ratios.append(statistics.median(q) / statistics.median(f))
+    return round(float(min(1.0, statistics.median(ratios))), 3) if ratios else 1.0
+
+
 def _fit_group(drows, prows, defaults) -> dict[str, float]:
-    """Constants one group of rows supports (only those with enough rows)."""
+    """Constants one group of rows supports (only those with enough rows). Prefill rows are (linear, attention,
+    seconds, is_moe[, quantized]); quantized linear work is scaled by 1/defaults["dequant_prefill"]."""
     new: dict[str, float] = {}
+    dq = defaults.get("dequant_prefill") or 1.0
+    prows = [(lin / (dq if len(r) > 4 and r[4] else 1.0), at, t, moe) for r in prows for lin, at, t, moe in [r[:4]]]
     if len(drows) >= MIN_ROWS:
         a, c, g = _fit_decode(drows)
         new["decode_bw"] = round(min(1.0, 1.0 / a), 3)

@@ -33,7 +33,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from calibrate import MIN_ROWS, _fit_group  # noqa: E402
+from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_group  # noqa: E402
 
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
@@ -41,13 +41,15 @@ from rigfit.estimate.fit import placement_for  # noqa: E402
 from rigfit.estimate.speed import (  # noqa: E402
     attention_flops,
     decode_step,
+    dequant_factor,
     efficiency,
     efficiency_key,
     flops_per_token,
     matrix_tflops,
+    prefill_memory_seconds,
 )
 from rigfit.model.scenario import Scenario  # noqa: E402
-from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, runtime_of  # noqa: E402
+from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, run_settings, runtime_of  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
@@ -86,7 +88,8 @@ def _terms(row: dict[str, str]):
     key = ENGINE_KEY.get(runtime, backend)
     tps = float(row["tok_s"])
     cpu = backend == "CPU" or hw.kind == "cpu"
-    s = Scenario(quant=quant, context=max(512, depth + n))
+    ubatch, flash = run_settings(row) if runtime_of(row["backend"]) not in ENGINE_KEY else (512, None)
+    s = Scenario(quant=quant, context=max(512, depth + n), ubatch=ubatch, flash_attention=flash is not False)
     p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
     if kind == "tg":
         step = decode_step(arch, hw, s, p, depth + n // 2, backend)
@@ -99,7 +102,11 @@ def _terms(row: dict[str, str]):
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
     attn = n * attention_flops(arch, depth + n / 2) / peak
-    return "prefill", key, efficiency_key(hw), (linear, attn, n / tps, arch.is_moe), arch.moe_layers
+    quantized = dequant_factor(_UNIT_DEQUANT, quant) != 1.0
+    t = n / tps - prefill_memory_seconds(arch, hw, s, p, n, depth, efficiency(backend, efficiency_key(hw)))
+    if t <= 0:
+        return None
+    return "prefill", key, efficiency_key(hw), (linear, attn, t, arch.is_moe, quantized), arch.moe_layers
 
 
 def fit_runtimes(rows) -> dict[str, dict[str, float]]:
@@ -243,6 +250,21 @@ def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
     return {"layer_us": round(float(sol[0]) * 1e6, 1), "token_us": round(float(sol[1]) * 1e6, 1)}
 
 
+def _fit_layer_and_attention(rows, decode_bw: float) -> tuple[float, float] | None:
+    """(layer_us, attn_eff) of one Apple generation with llama.cpp Metal's bandwidth efficiency kept (same kernels):
+    t - bytes/(peak·decode_bw) = layers·layer_us + attention/attn_eff, least squares in relative error. Only with
+    >= MIN_ROWS rows that span models of different depth and contexts, and only when both parts come out positive
+    (attn_eff <= 1); None otherwise (the generation keeps the previous attention efficiency)."""
+    if len(rows) < MIN_ROWS or len({layers for _, layers, _, _ in rows}) < 2:
+        return None
+    x = np.array([[layers / t, at / t] for _, layers, at, t in rows])
+    y = np.array([(t - raw / decode_bw) / t for raw, _, _, t in rows])
+    sol, *_ = np.linalg.lstsq(x, y, rcond=None)
+    if (sol <= 0).any() or sol[1] < 1.0:
+        return None
+    return round(float(sol[0]) * 1e6, 1), round(1.0 / float(sol[1]), 4)
+
+
 def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     """Per-layer cost and prefill MFU per Apple generation; the other constants are the previous generation's."""
     terms_by_gen: dict[str, list] = {}
@@ -255,9 +277,15 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     for gen in APPLE_GENERATIONS[2:]:
         vals = dict(previous)
         attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
+        dec = [t for k, t in terms_by_gen.get(gen, []) if k == "decode"]
+        own = _fit_layer_and_attention(dec, vals["decode_bw"])
+        if own:  # rows of different depths: this generation's own attention efficiency (and its layer cost below)
+            vals["attn_eff"] = own[1]
         layer = [(sec - raw / vals["decode_bw"] - attn / vals["attn_eff"]) / layers * 1e6
                  for kind, (raw, layers, attn, sec) in ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "decode")]
-        mfu = [lin / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe) in
+        # quantized weights run at dequant_prefill of the F16 rate (calibrate.py): their FLOPs count 1/dequant
+        dq = vals.get("dequant_prefill") or 1.0
+        mfu = [lin / (dq if quant else 1.0) / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe, quant) in
                ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
         if layer:
             vals["layer_us"] = round(max(0.0, min(previous["layer_us"], statistics.median(layer))), 1)

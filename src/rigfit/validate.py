@@ -171,6 +171,30 @@ def _ngl(arch: Architecture, row: dict[str, str], hw: Hardware) -> int:
     return ngl
 
 
+UBATCH_NOTE = re.compile(r"\bn_ubatch\s*[=:]\s*(\d+)|(?:^|\s)-ub\s+(\d+)")
+FA_ON_NOTE = re.compile(r"\bfa\s*[=:]\s*1\b|(?:^|\s)-fa\s+(?:1|on)\b|flash[- ]attn(?:ention)?\s*(?:on|=\s*1|enabled)",
+                        re.IGNORECASE)
+FA_OFF_NOTE = re.compile(r"\bfa\s*[=:]\s*0\b|(?:^|\s)-fa\s+(?:0|off)\b|flash[- ]attn(?:ention)?\s*(?:off|=\s*0|disabled)",
+                         re.IGNORECASE)
+
+
+def run_settings(row: dict[str, str]) -> tuple[int, bool | None]:
+    """(-ub, flash attention) of a llama-bench row: the `ubatch` / `flash_attn` columns where present, else what the
+    notes quote ("n_ubatch=2048", "-ub 256", "fa=0", "flash-attn off"); 512 and None (not stated) otherwise."""
+    notes = row.get("notes") or ""
+    ub_text = (row.get("ubatch") or "").strip()
+    m = UBATCH_NOTE.search(notes)
+    ubatch = int(ub_text) if ub_text.isdigit() else int(m.group(1) or m.group(2)) if m else 512
+    fa_text = (row.get("flash_attn") or "").strip().lower()
+    if fa_text in ("1", "0", "on", "off", "true", "false"):
+        return max(1, ubatch), fa_text in ("1", "on", "true")
+    if FA_ON_NOTE.search(notes):
+        return max(1, ubatch), True
+    if FA_OFF_NOTE.search(notes):
+        return max(1, ubatch), False
+    return max(1, ubatch), None
+
+
 def parse_test(text: str) -> tuple[str, int, int]:
     """("tg" | "pp", tokens, depth) of a test cell such as "tg128@d4096"."""
     m = TEST.match((text or "").strip())
@@ -207,7 +231,9 @@ def _predict_speed(row: dict[str, str]) -> tuple[str, float, str]:
     llama_cpp = runtime not in ENGINE_KEY
     tensor_parallel = runtime in TENSOR_PARALLEL and n_devices > 1
     cpu_only = backend == "CPU" or hw.kind == "cpu"
-    scenario = Scenario(quant=quant, context=max(depth + n, 512), host=host, concurrency=batch)
+    ubatch, flash = run_settings(row) if runtime not in ENGINE_KEY else (512, None)
+    scenario = Scenario(quant=quant, context=max(depth + n, 512), host=host, concurrency=batch, ubatch=ubatch,
+                        flash_attention=True if flash is None else flash)
     ngl = _ngl(arch, row, hw) if llama_cpp else arch.num_layers + 1  # other runtimes hold the whole model
     offload = row.get("offload", "") if llama_cpp else ""
     cpu_moe = _offload_layers(arch, offload) if arch.is_moe and "/" not in offload[:8] else 0

@@ -102,3 +102,35 @@ def test_matrix_placements_by_hand(model, hardware, status, strategy, ngl, ncmoe
     j = CATALOG.hardware_col(CATALOG.hardware_index.find(hardware))
     assert (STATUSES[cells.status[i, j]], STRATEGIES[cells.strategy[i, j]]) == (status, strategy)
     assert (cells.gpu_layers[i, j], cells.cpu_moe_layers[i, j]) == (ngl, ncmoe)
+
+
+def test_matrix_prefill_equals_scalar_without_flash_attention():
+    """Settings.flash_attention False adds the score-matrix traffic in both paths (speed.score_traffic_seconds)."""
+    import dataclasses
+
+    from rigfit.estimate.evaluate import workload_tokens
+    from rigfit.estimate.speed import prefill_seconds
+
+    settings = Settings(CATALOG.quant("Q4_K_M"), CATALOG.workload("chat"), CATALOG.mode("balanced"), host=HOST,
+                        flash_attention=False)
+    cells = catalog_cells(CATALOG, settings)
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(300):
+        i, j = rng.randrange(len(CATALOG.models)), rng.randrange(len(CATALOG.hardware))
+        req = Request(CATALOG.models[i], CATALOG.hardware[j], settings.quant, settings.workload, settings.mode,
+                      settings.context, settings.kv_type, settings.host)
+        ev = evaluate(req)
+        # the scalar Request has no flash setting (its compute buffer assumes flash): compare where the larger
+        # no-flash buffer leaves the placement as it is
+        same = (cells.device_weights[i, j] == ev.placement.device_weights
+                and cells.host_weights[i, j] == ev.placement.host_weights)
+        if ev.prefill_tps <= 0 or not same:
+            continue
+        tokens = workload_tokens(req.workload, ev.context)
+        single = dataclasses.replace(req.scenario(concurrency=1), flash_attention=False)
+        t = prefill_seconds(req.arch, req.hw, single, ev.placement, tokens.prompt, tokens.prefix,
+                            req.effective_backend, req.tensor_parallel)
+        assert np.isclose(tokens.prompt / t, cells.prefill_tps[i, j], rtol=REL), (req.arch.name, req.hw.name)
+        checked += 1
+    assert checked > 100

@@ -29,7 +29,14 @@ from rigfit.estimate.fit import (
 )
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
 from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
-from rigfit.estimate.speed import N_BATCH, efficiency, host_constants, tensor_parallel_sync_seconds
+from rigfit.estimate.speed import (
+    N_BATCH,
+    SCORE_BYTES_NO_FLASH,
+    efficiency,
+    host_constants,
+    stream_bandwidth,
+    tensor_parallel_sync_seconds,
+)
 from rigfit.estimate.evaluate import Evaluation
 from rigfit.estimate.fit import MemoryNeed, Placement
 from rigfit.estimate.grade import Grade
@@ -310,11 +317,11 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     host_bytes = np.where(cpu, 0.0, host_bytes)
     hc = host_constants()
     devices = hw.count[None, :]
-    bw = hw.bandwidth[None, :] * rt.decode_bw[None, :]
+    bw = hw.stream_bw[None, :] * rt.decode_bw[None, :]
     t_dev = np.where(tp[None, :], dev / (bw * devices) + tensor_parallel_sync_seconds(L),
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
     host_eff = efficiency("CPU", host.arch_key if host else "")
-    host_bw = (host.bandwidth_bytes if host else FALLBACK_HOST_BW) * host_eff.decode_bw
+    host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw
     t_host = np.where((host_bytes > 0) & ~cpu, host_bytes / host_bw, 0.0)
     cpu_full = np.where(cpu, 0, L - k_on)
     cpu_experts = np.where(models.is_moe[:, None] & ~cpu, first_expert_on - first_on, 0)
@@ -332,20 +339,24 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
 
 
 def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, p: _Place, tokens: np.ndarray,
-                     start: np.ndarray, ubatch: int, tp: np.ndarray) -> np.ndarray:
+                     start: np.ndarray, ubatch: int, tp: np.ndarray, flash: bool = True) -> np.ndarray:
     """speed.prefill_seconds for every cell."""
     n_tok = tokens[:, None].astype(float)
     attn_flops = _attention_flops(models, start + tokens / 2)[:, None]
     linear = n_tok * 2 * models.linear_params[:, None]
     attn = n_tok * attn_flops
-    mfu = rt.prefill_mfu[None, :] * np.where(models.is_moe[:, None], rt.moe_prefill[None, :], 1.0)
+    mfu = rt.prefill_mfu[None, :] * np.where(models.is_moe[:, None], rt.moe_prefill[None, :], 1.0) * rt.dequant[None, :]
     cpu = p.strategy == S_CPU
     devices = np.where(tp, hw.count, 1)[None, :]
     peak = np.where(cpu, hw.matrix[None, :] * 1e12, rt.prefill_peak[None, :] * 1e12 * devices)
     t_compute = linear / (peak * mfu) + attn / (peak * rt.prefill_attn_eff[None, :])
+    stream = hw.stream_bw[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices)
+    if not flash:  # speed.score_traffic_seconds: the materialised f32 scores, 4 passes (not on CPUs)
+        scores = n_tok * (models.score_coef * _attended(models, start + tokens / 2)).sum(axis=1)[:, None]
+        t_compute = t_compute + np.where(cpu, 0.0, scores * SCORE_BYTES_NO_FLASH / stream)
     n_ubatch = -(-tokens // ubatch)[:, None]
-    t_weights = n_ubatch * p.dev_w / (hw.bandwidth[None, :] * rt.decode_bw[None, :] * np.maximum(1, devices))
-    t_device = np.maximum(t_compute, t_weights)
+    t_weights = n_ubatch * p.dev_w / stream
+    t_device = t_compute + t_weights  # speed.weight_stream_seconds: each ubatch streams the weights again
     nd = hw.count[None, :]
     m = np.maximum(1, np.minimum(-(-tokens // ubatch), N_BATCH // ubatch))[:, None]
     speedup = np.where(nd > 1, m * nd / (m + nd - 1), 1.0)
@@ -417,7 +428,8 @@ def compute(models: ModelTable, hw: HardwareTable, settings: Settings, vendors: 
     single = _decode_seconds(models, hw, rt, w, p, rows.depth, 1, bpe, settings.host, tp)
     batch = single if conc == 1 else _decode_seconds(models, hw, rt, w, p, rows.depth, conc, bpe, settings.host, tp)
     decode = 1.0 / single
-    prefill_t = _prefill_seconds(models, hw, rt, p, rows.prompt, rows.prefix, settings.ubatch, tp)
+    prefill_t = _prefill_seconds(models, hw, rt, p, rows.prompt, rows.prefix, settings.ubatch, tp,
+                                 settings.flash_attention)
     prefill = np.where(prefill_t > 0, rows.prompt[:, None] / np.where(prefill_t > 0, prefill_t, 1.0), 0.0)
     ttft = prefill_t + 1.0 / decode
     cold = ttft + (w.file_total / (host_constants().disk_gbs * 1e9))[:, None]

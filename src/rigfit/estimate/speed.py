@@ -9,6 +9,7 @@ bounded below by streaming the weights once per ubatch; host-held weights cross 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -37,6 +38,10 @@ class Efficiency:
     # (router GEMM, top-k, token-to-expert alignment, two grouped expert GEMMs, weighted sum: vLLM's fused_moe) where
     # a dense FFN is two or three GEMMs. 0 where unfitted (the llama.cpp backends fit MoE rows with layer_us alone).
     moe_layer_us: float = 0.0
+    # Fraction of the F16 matrix rate a prefill reaches when the weights are block-quantized (GGUF Q*/IQ*/MXFP4):
+    # the kernels dequantize every weight tile before the multiply (llama.cpp ggml-cuda/mmq.cuh, ggml-metal
+    # kernel_mul_mm: dequantize into shared memory per tile of tokens), work that F16 weights skip. 1.0 = no cost.
+    dequant_prefill: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,31 @@ def _constants() -> tuple[dict[str, Efficiency], HostConstants]:
 
     data = load_data("efficiency")
     return {k: Efficiency(**v) for k, v in data["backends"].items()}, HostConstants(**data["host"])
+
+
+UNQUANTIZED_GGUF = ("F32", "F16", "BF16")  # GGUF types the matmul reads as they are (no dequantization)
+NUMA_SOCKETS = re.compile(r"(\d+)\s*sockets", re.IGNORECASE)
+
+
+def dequant_factor(eff: Efficiency, quant: Quant) -> float:
+    """Prefill rate factor for the quant's weights: eff.dequant_prefill for block-quantized GGUF, else 1."""
+    if quant.family == "gguf" and quant.name.upper() not in UNQUANTIZED_GGUF:
+        return eff.dequant_prefill
+    return 1.0
+
+
+def numa_nodes(hw: Hardware) -> int:
+    """Memory nodes of a multi-socket CPU profile (catalog memory_type "... (2 sockets x 12 channels)"), else 1."""
+    m = NUMA_SOCKETS.search(hw.memory_type or "") if hw.kind == "cpu" else None
+    return max(1, int(m.group(1))) if m else 1
+
+
+def stream_bandwidth(hw: Hardware) -> float:
+    """Bytes/s one llama.cpp process streams its weights at. On a multi-socket CPU the weights are read into the
+    page cache by one thread (mmap), so they sit in one socket's memory; threads on the other sockets read them
+    across the socket link, and decode runs at one node's bandwidth, not the sum of all nodes (llama.cpp `--numa`
+    help, common/arg.cpp: pages already cached stay where they are, "drop the system page cache"; ggml-org/llama.cpp#1437)."""
+    return hw.bandwidth_bytes / numa_nodes(hw)
 
 
 def efficiency_key(hw: Hardware) -> str:
@@ -168,7 +198,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     eff = efficiency(backend, efficiency_key(hw))
     hc = host_constants()
     devices = placement.n_devices
-    bw = hw.bandwidth_bytes * eff.decode_bw
+    bw = stream_bandwidth(hw) * eff.decode_bw
     if tensor_parallel and devices > 1:
         t_dev = dev / (bw * devices) + tensor_parallel_sync_seconds(L)
     else:
@@ -178,7 +208,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     host_eff = efficiency("CPU", host_hw.arch_key if host_hw else "")
     if host > 0 and placement.strategy != CPU_ONLY:
         # the CPU reads host-held weights with the same kernels as a CPU-only run on that host
-        host_bw = (host_hw.bandwidth_bytes if host_hw else 50e9) * host_eff.decode_bw
+        host_bw = (stream_bandwidth(host_hw) if host_hw else 50e9) * host_eff.decode_bw
         t_host = host / host_bw
     # Layers computed on the CPU pay ggml's per-op thread synchronisation: a whole layer (attention + FFN) costs
     # more than a layer whose routed experts alone run there.
@@ -225,6 +255,49 @@ def attention_layer_flops(arch: Architecture, depth: float) -> np.ndarray:
     return out
 
 
+# Without flash attention llama.cpp materialises the f32 score matrix of each layer: written by KQ, read and written
+# by the softmax, read by KQ·V (src/llama-graph.cpp build_attn_mha: ggml_mul_mat(k, q) -> ggml_soft_max_ext ->
+# ggml_mul_mat(v, kq)); a ubatch × n_kv × n_head block (512 × 4096 × 32 × 4 B = 268 MB for Llama 3 8B at 4K) is far
+# larger than any cache, so those 4 passes of 4 bytes go to memory. Flash attention (-fa 1) keeps them on chip.
+SCORE_BYTES_NO_FLASH = 16
+
+
+def attention_layer_scores(arch: Architecture, depth: float) -> np.ndarray:
+    """Attention scores (query heads × attended cells) of one token at a context depth, per layer."""
+    out = np.zeros(arch.num_layers)
+    for i, kind in enumerate(arch.mixers):
+        if kind in "FHM":
+            out[i] = arch.num_heads * depth
+        elif kind in "SC":
+            out[i] = arch.num_heads * min(depth, arch.sliding_window or depth)
+    return out
+
+
+def score_traffic_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,
+                          start_depth: int, eff: Efficiency, devices: int) -> float:
+    """Memory time of the materialised score matrices of a prompt run without flash attention (0 with it, and on
+    CPUs, whose threads work through the scores row by row in cache)."""
+    if scenario.flash_attention or placement.strategy == CPU_ONLY:
+        return 0.0
+    scores = n_tokens * float(attention_layer_scores(arch, start_depth + n_tokens / 2).sum())
+    return scores * SCORE_BYTES_NO_FLASH / (stream_bandwidth(hw) * eff.decode_bw * max(1, devices))
+
+
+def weight_stream_seconds(hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int, eff: Efficiency,
+                         devices: int) -> float:
+    """Each ubatch streams the device-held weights once more (-ub: fewer, larger ubatches stream them less often)."""
+    n_ubatch = -(-n_tokens // scenario.ubatch)
+    return n_ubatch * placement.device_weights / (stream_bandwidth(hw) * eff.decode_bw * max(1, devices))
+
+
+def prefill_memory_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,
+                           start_depth: int, eff: Efficiency) -> float:
+    """The memory-bound part of one device's prefill (weight streaming per ubatch + score traffic without flash
+    attention): what benchmarks/calibrate.py takes off a measured time before fitting the FLOP efficiencies."""
+    return (weight_stream_seconds(hw, scenario, placement, n_tokens, eff, 1)
+            + score_traffic_seconds(arch, hw, scenario, placement, n_tokens, start_depth, eff, 1))
+
+
 def attention_flops(arch: Architecture, depth: float) -> float:
     """FLOPs of one token's attention over `depth` cached tokens, all layers."""
     return float(attention_layer_flops(arch, depth).sum())
@@ -265,7 +338,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     lp = layer_params(arch)
     linear = n_tokens * 2 * (arch.active_params - lp.embedding)
     attn = n_tokens * attention_flops(arch, start_depth + n_tokens / 2)
-    mfu = eff.prefill_mfu * (eff.moe_prefill if arch.is_moe else 1.0)
+    mfu = eff.prefill_mfu * (eff.moe_prefill if arch.is_moe else 1.0) * dequant_factor(eff, scenario.quant)
     attn_eff = eff.prefill_attn_eff or eff.prefill_mfu
     devices = placement.n_devices if tensor_parallel else 1
     if placement.strategy == CPU_ONLY:
@@ -273,9 +346,9 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     else:
         peak = matrix_tflops(hw, scenario.quant) * 1e12 * devices
     t_compute = linear / (peak * mfu) + attn / (peak * attn_eff)
+    t_compute += score_traffic_seconds(arch, hw, scenario, placement, n_tokens, start_depth, eff, devices)
     n_ubatch = -(-n_tokens // scenario.ubatch)
-    t_weights = n_ubatch * placement.device_weights / (hw.bandwidth_bytes * eff.decode_bw * max(1, devices))
-    t_device = max(t_compute, t_weights)
+    t_device = t_compute + weight_stream_seconds(hw, scenario, placement, n_tokens, eff, devices)
     if not tensor_parallel and placement.host_weights <= 0:
         t_device /= pipeline_speedup(placement.n_devices, n_tokens, scenario.ubatch)
     t_host = 0.0

@@ -19,7 +19,16 @@ from rigfit.estimate.memory import (
     runtime_overhead_bytes,
     usable_memory_bytes,
 )
-from rigfit.estimate.speed import attention_layer_flops, default_backend, efficiency, efficiency_key, matrix_tflops
+from rigfit.estimate.speed import (
+    attention_layer_flops,
+    attention_layer_scores,
+    default_backend,
+    dequant_factor,
+    efficiency,
+    efficiency_key,
+    matrix_tflops,
+    stream_bandwidth,
+)
 from rigfit.estimate.structure import layer_params
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
@@ -44,6 +53,7 @@ class ModelTable:
     window: np.ndarray  # (M,) sliding window (0: none)
     recurrent: np.ndarray  # (M, Lmax) bytes of one sequence's recurrent state
     attention_coef: np.ndarray  # (M, Lmax) attention FLOPs per token per cached token
+    score_coef: np.ndarray  # (M, Lmax) attention scores per token per cached token (speed.attention_layer_scores)
     full_kv: np.ndarray  # (M,) bool: any F/C/H/M layer
     windowed_only: np.ndarray  # (M,) bool: S/C layers and no F/H/M layer
     vocab: np.ndarray
@@ -103,6 +113,7 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         window=np.array([float(a.sliding_window or 0) for a in models]),
         recurrent=per_layer(recurrent_state_per_layer),
         attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0)), width) for a in models]).reshape(len(models), width),
+        score_coef=np.array([_row(list(attention_layer_scores(a, 1.0)), width) for a in models]).reshape(len(models), width),
         full_kv=np.array([a.count(FULL_KV_KINDS) > 0 for a in models]),
         windowed_only=np.array([a.count(WINDOWED) > 0 and a.count("FHM") == 0 for a in models]),
         vocab=np.array([a.vocab_size for a in models], dtype=float),
@@ -130,6 +141,7 @@ class HardwareTable:
     headroom: np.ndarray
     overhead: np.ndarray
     bandwidth: np.ndarray  # bytes/s
+    stream_bw: np.ndarray  # bytes/s one process streams weights at (speed.stream_bandwidth: one NUMA node)
     matrix: np.ndarray  # TFLOPS a quantized-GGUF path uses (Hardware.matrix_tflops: FP16, else BF16)
     vendor_key: tuple[str, ...]  # "cpu" for CPU profiles, else the vendor
 
@@ -152,6 +164,7 @@ def hardware_table(hardware: tuple[Hardware, ...]) -> HardwareTable:
         headroom=arr(headroom_bytes),
         overhead=arr(runtime_overhead_bytes),
         bandwidth=arr(lambda h: h.bandwidth_bytes),
+        stream_bw=arr(stream_bandwidth),
         matrix=arr(lambda h: h.matrix_tflops),
         vendor_key=tuple("cpu" if h.kind == "cpu" else h.vendor for h in hardware),
     )
@@ -170,6 +183,7 @@ class RuntimeColumns:
     moe_prefill: np.ndarray
     attn_eff: np.ndarray
     prefill_attn_eff: np.ndarray
+    dequant: np.ndarray  # prefill rate factor of the quant's weights (speed.dequant_factor)
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
     vllm: np.ndarray  # (H,) bool: vLLM (tensor parallel over several devices)
 
@@ -188,6 +202,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         moe_prefill=np.array([e.moe_prefill for e in effs]),
         attn_eff=np.array([e.attn_eff for e in effs]),
         prefill_attn_eff=np.array([e.prefill_attn_eff or e.prefill_mfu for e in effs]),
+        dequant=np.array([dequant_factor(e, quant) for e in effs]),
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
     )
