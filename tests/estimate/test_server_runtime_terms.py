@@ -80,3 +80,13 @@ def test_weight_only_fp8_decode_reads_one_byte_per_weight():
     s = Scenario(context=4096, quant=find_quant("FP8"))
     for hw in (gpu(memory_gib=80, bandwidth_gbs=2039, tflops=312), find_hardware("A100 80GB SXM")):
         assert speed.decode_step(arch, hw, s, place(arch, hw, s), 0, "vLLM").device_bytes == 8_030_261_248
+
+
+def test_batched_decode_attention_fills_the_device_up_to_peak():
+    from rigfit.estimate.speed import batched_attention_efficiency
+
+    # one sequence: the measured batch-1 fraction (CUDA's fitted attn_eff); 8 sequences side by side: 8x that,
+    # 0.0169 x 8 = 0.1352; a CPU's 0.58 x 8 would pass peak and stops at 1.0
+    assert batched_attention_efficiency(0.0169, 1) == 0.0169
+    assert abs(batched_attention_efficiency(0.0169, 8) - 0.1352) < 1e-12
+    assert batched_attention_efficiency(0.58, 8) == 1.0

@@ -32,6 +32,7 @@ from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
 from rigfit.estimate.speed import (
     N_BATCH,
     SCORE_BYTES_NO_FLASH,
+    batched_attention_efficiency,
     efficiency,
     host_constants,
     stream_bandwidth,
@@ -330,8 +331,10 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     attn_pre = _prefix(attn)
     attn_total = attn_pre[:, -1:]
     attn_off = _take(attn_pre, first_on)
-    peak = hw.matrix[None, :] * 1e12 * rt.attn_eff[None, :]
-    host_peak = (host.fp16_tflops if host and host.fp16_tflops else 1.0) * 1e12 * host_eff.attn_eff
+    # speed.batched_attention_efficiency
+    peak = hw.matrix[None, :] * 1e12 * np.minimum(1.0, rt.attn_eff[None, :] * n_seq)
+    host_peak = ((host.fp16_tflops if host and host.fp16_tflops else 1.0) * 1e12
+                 * batched_attention_efficiency(host_eff.attn_eff, n_seq))
     t_attn = np.where(cpu, attn_total / peak, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
     t_fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
                + rt.token_us[None, :]) * 1e-6

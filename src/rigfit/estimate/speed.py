@@ -220,13 +220,25 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     # Layers whose KV lives in host RAM attend on the CPU, at the host's rate.
     peak = hw.matrix_tflops
     attn = attention_layer_flops(arch, depth) * n_seq
-    t_attn = float(attn[on_gpu].sum()) / (peak * 1e12 * eff.attn_eff) if not cpu_only else float(attn.sum()) / (peak * 1e12 * eff.attn_eff)
+    gpu_eff = batched_attention_efficiency(eff.attn_eff, n_seq)
+    t_attn = float(attn[on_gpu].sum()) / (peak * 1e12 * gpu_eff) if not cpu_only else float(attn.sum()) / (peak * 1e12 * gpu_eff)
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
-        t_attn += float(attn[~on_gpu].sum()) / (host_peak * host_eff.attn_eff)
+        t_attn += float(attn[~on_gpu].sum()) / (host_peak * batched_attention_efficiency(host_eff.attn_eff, n_seq))
     t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
     t = t_dev + t_host + t_cpu_layers + t_attn + t_fixed
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
+
+
+def batched_attention_efficiency(attn_eff: float, n_seq: int) -> float:
+    """Fraction of peak reached by the decode attention of n_seq sequences in one step. attn_eff is measured on one
+    sequence (batch-1 rows), where the work is too small to fill the device: latency-bound. Sequences attend
+    independently and the kernels run them side by side (llama.cpp's flash-attention decode kernels and vLLM's paged
+    attention grid over sequences x heads), so n sequences take the time of one until the device is full: the
+    efficiency grows with n up to peak. Without this, attention at the batch-1 rate made a step of 8 sequences on a
+    small GPU slower than the same layers' attention on the host CPU, so a card with more memory (more layers on the
+    GPU) graded lower."""
+    return min(1.0, attn_eff * n_seq)
 
 
 def decode_tokens_per_s(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, depth: int,
