@@ -5,7 +5,8 @@ from rigfit.format import gib, label, tokens, tps
 
 def test_labels_have_no_raw_identifiers():
     assert label("no_fit") == "Won't run" and label("scale_out") == "Scale-out" and label("light_api") == "Light API"
-    assert label("agentic_coding") == "Agentic coding" and label("expert_offload") == "expert offload"
+    assert label("agentic_coding") == "Agentic coding" and label("expert_offload") == "Experts in host RAM (--n-cpu-moe)"
+    assert label("some_new_code") == "some new code"
 
 
 def test_numbers():

@@ -136,11 +136,11 @@ def test_sortable_table_and_filter(server, page):
     decode_col = page.locator("#hardware-list th", has_text="Decode")
     decode_col.click()
     values = [float(v) for v in page.eval_on_selector_all(
-        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.textContent)")]
+        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.dataset.sort)")]
     assert values == sorted(values)
     decode_col.click()
     values = [float(v) for v in page.eval_on_selector_all(
-        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.textContent)")]
+        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.dataset.sort)")]
     assert values == sorted(values, reverse=True)
     page.select_option("#hardware-list select[name='vendor']", "apple")
     page.click("#hardware-list button[type='submit']")

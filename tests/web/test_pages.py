@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from rigfit import format as fmt
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
@@ -31,10 +33,10 @@ def test_pair_page_has_every_section_and_the_cli_numbers(client, slug, hw):
     for section in SECTIONS:
         assert f'id="{section}"' in r.text, section
     d = report_dict(run_query(Query("Kimi Linear 48B A3B", hw)))
-    assert f"{d['speed']['decode_tps']:.1f} tok/s" in r.text
-    assert f"{d['memory']['total_gib']:.1f} GiB" in r.text
-    assert f"{d['speed']['ttft_s']:.2f} s" in r.text
-    assert f"{d['placement']['offload_percent']:.0f}%" in r.text
+    assert f"{fmt.tps(d['speed']['decode_tps'])} tok/s" in r.text
+    assert fmt.gib(d['memory']['total_gib']) in r.text
+    assert fmt.seconds(d['speed']['ttft_s']) in r.text
+    assert fmt.pct(d['placement']['offload_percent']) in r.text
     assert d["grade"] in r.text
     for cmd in d["commands"].values():
         assert str(escape(cmd)) in r.text

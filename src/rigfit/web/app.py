@@ -76,6 +76,9 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 POPULAR = [("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell"),
            ("Llama 3.1 8B", "RTX 4090"), ("Qwen3 30B A3B", "RTX 3060 12GB"), ("gpt-oss 120B", "NVIDIA DGX Spark"),
            ("Llama 3.3 70B", "Apple M2 Ultra 76-core GPU 192GB"), ("DeepSeek R1", "Apple M3 Ultra 80-core GPU 512GB")]
+# Every number and identifier a template writes goes through rigfit/format.py: these are its filters.
+FORMAT_FILTERS = ("label", "gib", "gib_num", "tokens", "tps", "seconds", "seconds_num", "pct", "score", "usd", "gbs",
+                  "gbs_num", "bpw", "signed", "vendor", "kind")
 CHART_CONTEXTS = (4096, 8192, 16384, 32768, 65536, 131072)
 
 
@@ -241,31 +244,33 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
     m, h, s, mem, sp = d["model"]["name"], d["hardware"]["display_name"], d["settings"], d["memory"], d["speed"]
     limits, fix = d["context_limits"], d["bottleneck"]["fix"]
     can = d["verdict_label"]
+    G, T, S, K = fmt.gib, fmt.tps, fmt.seconds, fmt.tokens
     out = [
         (f"Can {m} run on {h}?",
-         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {fmt.label(s['workload']).lower()} in "
-         f"{fmt.label(s['mode']).lower()} mode at {s['quant']} and {s['context']:,} tokens of context.")),
+         (f"{can}: grade {d['grade']} ({fmt.score(d['score'])}/100, {d['fit_label'].lower()}) for "
+          f"{fmt.label(s['workload']).lower()} in {fmt.label(s['mode']).lower()} mode at {s['quant']} and "
+          f"{K(s['context'])} tokens of context.")),
         (f"How much memory does {m} need at {s['quant']}?",
-         (f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB "
-         f"of KV cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB "
-         f"of compute buffers, plus runtime and headroom; {h} offers {mem['available_gib']:.1f} GiB "
-         f"({mem['percent_of_available']}% used).")),
+         (f"{G(mem['total_gib'])} in all: {G(mem['weights_gib'])} of weights, {G(mem['kv_cache_gib'])} of KV cache, "
+          f"{G(mem['recurrent_state_gib'])} of recurrent state, {G(mem['compute_buffer_gib'])} of compute buffers, "
+          f"plus runtime and headroom; {h} offers {G(mem['available_gib'])} "
+          f"({fmt.pct(mem['percent_of_available'])} used).")),
     ]
     if d["verdict"] != "no":
         out.append((f"How fast is {m} on {h}?",
-                    (f"About {sp['decode_tps']:.1f} tokens/s while generating (likely {sp['decode_likely_tps'][0]:.1f}"
-                    f"–{sp['decode_likely_tps'][1]:.1f}) and {sp['prefill_tps']:,.0f} tokens/s reading the prompt; "
-                    f"the first token after {sp['ttft_s']:.2f} s ({sp['cold_ttft_s']:.2f} s on a cold start).")))
+                    (f"About {T(sp['decode_tps'])} tokens/s while generating (likely "
+                     f"{fmt.tps_range(*sp['decode_likely_tps'])}) and {T(sp['prefill_tps'])} tokens/s reading the "
+                     f"prompt; the first token after {S(sp['ttft_s'])} ({S(sp['cold_ttft_s'])} on a cold start).")))
     out.append((f"What is the longest context {m} handles on {h}?",
-                f"Up to {limits['max_context']:,} tokens run at all; {limits['max_context_on_device']:,} run with "
-                f"everything on the accelerator; the model's own limit is {d['model']['max_context']:,} tokens."))
+                f"Up to {K(limits['max_context'])} tokens run at all; {K(limits['max_context_on_device'])} run with "
+                f"everything on the accelerator; the model's own limit is {K(d['model']['max_context'])} tokens."))
     if d["best_quant"]:
         out.append((f"Which quantization is best for {m} on {h}?", d["best_quant_reason"]))
     for w in d["workloads"]:
         if w["workload"] == "coding":
             out.append((f"Is {m} on {h} good for coding?",
-                        (f"Grade {w['grade']} ({w['score']:.0f}/100) for coding at {w['context']:,} tokens of context: "
-                        f"{w['decode_tps']:.1f} tok/s and {w['ttft_s']:.2f} s to the first token.")))
+                        (f"Grade {w['grade']} ({fmt.score(w['score'])}/100) for coding at {K(w['context'])} tokens "
+                         f"of context: {T(w['decode_tps'])} tok/s and {S(w['ttft_s'])} to the first token.")))
     out.append((f"How would {m} run better?", f"{fix['title']}. {fix['detail']}"))
     return out
 
@@ -312,7 +317,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.add_middleware(Admission, config=ServeConfig.from_env())
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
-    templates.env.filters.update(label=fmt.label, gib=fmt.gib, tokens=fmt.tokens, tps=fmt.tps)
+    templates.env.filters.update({name: getattr(fmt, name) for name in FORMAT_FILTERS})
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     config = ServeConfig.from_env()
 
