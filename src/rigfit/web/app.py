@@ -64,7 +64,7 @@ from rigfit.query import (
     settle,
 )
 from rigfit import format as fmt
-from rigfit.web import caching, docs, search, slugs, svg
+from rigfit.web import caching, docs, listing, search, slugs, svg
 from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.serving import MAX_NAME_CHARS, Admission, ServeConfig, single_flight
@@ -493,20 +493,27 @@ def create_app() -> FastAPI:
         return Response(body, media_type="image/svg+xml")
 
     @app.get("/models", response_class=HTMLResponse)
-    def models_index(request: Request, family: str = ""):  # type: ignore[no-untyped-def]
-        if extra := unknown_params(request, frozenset({"family"})):
+    def models_index(request: Request, f: listing.ModelFilters = Depends(listing.model_filters)):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, listing.MODEL_FILTERS):
             raise PageError(422, "Cannot filter that", extra)
-        items = [model_dict(m) for m in load_models() if not family or m.family.lower() == family.lower()]
-        families = sorted({m.family for m in load_models()})
-        return templates.TemplateResponse(request, "models.html", {"items": items, "families": families, "family": family})
+        try:
+            items = [model_dict(m) for m in f.check().apply(load_models())]
+        except UserError as exc:
+            raise PageError(422, "Cannot filter that", str(exc)) from exc
+        return templates.TemplateResponse(request, "models.html", {
+            "items": items, "families": [x.value for x in listing.ModelFamily], "f": f, "family": f.family or ""})
 
     @app.get("/hardware", response_class=HTMLResponse)
-    def hardware_index(request: Request, vendor: str = ""):  # type: ignore[no-untyped-def]
-        if extra := unknown_params(request, frozenset({"vendor"})):
+    def hardware_index(request: Request, f: listing.HardwareFilters = Depends(listing.hardware_filters)):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, listing.HARDWARE_FILTERS):
             raise PageError(422, "Cannot filter that", extra)
-        items = [hardware_dict(h) for h in load_hardware() if not vendor or h.vendor == vendor.lower()]
-        vendors = sorted({h.vendor for h in load_hardware()})
-        return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
+        try:
+            items = [hardware_dict(h) for h in f.check().apply(load_hardware())]
+        except UserError as exc:
+            raise PageError(422, "Cannot filter that", str(exc)) from exc
+        return templates.TemplateResponse(request, "hardware.html", {
+            "items": items, "vendors": [x.value for x in listing.Vendor], "kinds": [x.value for x in listing.HardwareKind],
+            "f": f, "vendor": f.vendor or ""})
 
     @app.get("/models/{model_slug:path}", response_class=HTMLResponse)
     def model_page(request: Request, model_slug: str, vendor: str = ""):  # type: ignore[no-untyped-def]
@@ -548,10 +555,13 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": api_terms(str(exc))}, status_code=422)
 
     @app.get("/api/v1/matrix")
-    def api_matrix(quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
+    def api_matrix(request: Request, quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
                    mode: str = "balanced", context: int | None = None, hardware: list[str] = Param([]),  # noqa: B008
                    kv_type: str = "f16", format: str = "json") -> Any:
         """Every catalog model on every device (or the devices named): one row per cell, as `rigfit matrix`."""
+        if extra := unknown_params(request, frozenset({"quant", "workload", "mode", "context", "hardware", "kv_type",
+                                                       "format"})):
+            return JSONResponse({"detail": extra}, status_code=422)
         if format not in ("json", "csv"):
             return JSONResponse({"detail": f"format must be json or csv, got {format!r}"}, status_code=422)
         try:
@@ -604,16 +614,33 @@ def create_app() -> FastAPI:
         title, body = docs.render(name)
         return templates.TemplateResponse(request, "doc.html", {"title": title, "body": body})
 
-    @app.get("/api/v1/models", response_model=list[ModelInfo], summary="Catalog models")
-    def api_models() -> list[dict[str, Any]]:
-        return [model_dict(m) for m in load_models()]
+    @app.get("/api/v1/models", response_model=list[ModelInfo], responses=ERRORS, summary="Catalog models")
+    def api_models(request: Request, f: listing.ModelFilters = Depends(listing.model_filters)) -> Any:
+        """The catalog's models, filtered: every filter given must hold (family, MoE or dense, a parameter range in
+        billions, a least context limit in tokens, search text)."""
+        if extra := unknown_params(request, listing.MODEL_FILTERS):
+            return JSONResponse({"detail": extra}, status_code=422)
+        try:
+            return [model_dict(m) for m in f.check().apply(load_models())]
+        except UserError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/api/v1/hardware", response_model=list[HardwareInfo], summary="Catalog GPUs, Macs and CPU/RAM profiles")
-    def api_hardware() -> list[dict[str, Any]]:
-        return [hardware_dict(h) for h in load_hardware()]
+    @app.get("/api/v1/hardware", response_model=list[HardwareInfo], responses=ERRORS,
+             summary="Catalog GPUs, Macs and CPU/RAM profiles")
+    def api_hardware(request: Request, f: listing.HardwareFilters = Depends(listing.hardware_filters)) -> Any:
+        """The catalog's hardware, filtered: every filter given must hold (vendor, kind, a memory range in GiB per
+        device, a least bandwidth in GB/s, a highest launch price in USD, search text)."""
+        if extra := unknown_params(request, listing.HARDWARE_FILTERS):
+            return JSONResponse({"detail": extra}, status_code=422)
+        try:
+            return [hardware_dict(h) for h in f.check().apply(load_hardware())]
+        except UserError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/api/v1/quants", response_model=list[QuantInfo], summary="Quantization formats")
-    def api_quants() -> list[dict[str, Any]]:
+    @app.get("/api/v1/quants", response_model=list[QuantInfo], responses=ERRORS, summary="Quantization formats")
+    def api_quants(request: Request) -> Any:
+        if extra := unknown_params(request, frozenset()):
+            return JSONResponse({"detail": extra}, status_code=422)
         return [quant_dict(q) for q in load_quants()]
 
     return app
