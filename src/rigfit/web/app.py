@@ -316,7 +316,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.add_middleware(Admission, config=ServeConfig.from_env())
-    templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
+    templates.env.globals.update(pair_url=slugs.pair_url, slug=slug, why=docs.WHY)
     templates.env.filters.update({name: getattr(fmt, name) for name in FORMAT_FILTERS})
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     config = ServeConfig.from_env()
