@@ -525,7 +525,7 @@ def create_app() -> FastAPI:
         vendors = sorted({r["vendor"] for r in rows})
         shown = [r for r in rows if not vendor or r["vendor"] == vendor.lower()]
         return templates.TemplateResponse(request, "model.html", {
-            "canonical": f"{str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
+            "canonical": f"{config.base_url or str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
@@ -537,7 +537,7 @@ def create_app() -> FastAPI:
         families = sorted({r["family"] for r in rows})
         shown = [r for r in rows if not family or r["family"].lower() == family.lower()]
         return templates.TemplateResponse(request, "hardware_page.html", {
-            "canonical": f"{str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
+            "canonical": f"{config.base_url or str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
     @app.get("/api/v1/estimate", response_model=Estimate, responses=ERRORS,
              summary="Everything about one model on one piece of hardware")
