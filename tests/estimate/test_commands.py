@@ -87,3 +87,19 @@ def test_mlx_server_on_a_verified_mlx_checkpoint():
     s = Scenario(quant=find_quant("MLX-4bit"), context=8192, host=host_ram())
     cmds = run_commands(arch, mac, s.quant, 8192, "f16", place(arch, mac, s), repos=REPOS)
     assert cmds == {"mlx": "mlx_lm.server --model mlx-community/Meta-Llama-3.1-8B-Instruct-4bit"}
+
+
+def test_report_offers_vllm_on_a_verified_4bit_checkpoint_where_it_fits():
+    """Kimi Linear 48B A3B on one RTX PRO 4500 Blackwell (32 GB): FP8 (~49 GB of weights) cannot fit, the verified
+    NVFP4 checkpoint (4.5 bpw, ~27 GiB) does and Blackwell runs NVFP4 natively; on an RTX 3090 (24 GB, Ampere) no
+    vLLM format fits, so no vLLM command is shown."""
+    from rigfit.output import report_dict
+    from rigfit.query import Query, run_query
+
+    d = report_dict(run_query(Query("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell")))
+    assert d["commands"]["vllm"].startswith("vllm serve Firworks/Kimi-Linear-48B-A3B-Instruct-nvfp4 --max-model-len")
+    assert d["sources"]["vllm"] == "https://huggingface.co/Firworks/Kimi-Linear-48B-A3B-Instruct-nvfp4"
+    assert d["commands"]["llama.cpp"].startswith(
+        "llama-server -hf bartowski/moonshotai_Kimi-Linear-48B-A3B-Instruct-GGUF:Q4_K_M ")
+    assert {x["format"] for x in d["downloads"]} == {"gguf", "AWQ-INT4", "NVFP4"}
+    assert "vllm" not in report_dict(run_query(Query("Kimi Linear 48B A3B", "RTX 3090")))["commands"]

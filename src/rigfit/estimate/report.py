@@ -170,8 +170,9 @@ def repo_ids(catalog, req: Request) -> dict[str, str]:  # type: ignore[no-untype
 
 
 # vLLM formats tried, best quality first, when the chosen quant has no vLLM command: the model's own checkpoint
-# quantized to FP8 at load, then a verified pre-quantized 4-bit checkpoint (AWQ) where FP8 does not fit.
-VLLM_FALLBACKS = ("FP8", "AWQ-INT4")
+# quantized to FP8 at load, then a verified pre-quantized 4-bit checkpoint where FP8 does not fit: NVFP4 where the
+# GPU runs it natively (Blackwell, quants.yaml native_arch), else AWQ.
+VLLM_FALLBACKS = ("FP8", "NVFP4", "AWQ-INT4")
 
 
 def commands(catalog, req: Request, main: Evaluation, shared: bool = True) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -187,7 +188,7 @@ def commands(catalog, req: Request, main: Evaluation, shared: bool = True) -> di
     # memory only, so a format is offered where it fits there
     for name in VLLM_FALLBACKS:
         q = catalog.quant(name)
-        if not vllm_repo(req.arch, q, repos):
+        if not vllm_repo(req.arch, q, repos) or (q.family == "nvfp4" and req.hw.arch_key not in q.native_arch):
             continue
         if cell(catalog, replace(req, quant=q, backend=None), shared).placement.status in (FITS, TIGHT):
             cmds["vllm"] = vllm_command(req.arch, req.hw, q, main.context, req.kv_type, repos)
