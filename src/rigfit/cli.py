@@ -315,7 +315,7 @@ def hardware(
     for c in ("Hardware", "Vendor", "Arch", "Memory GiB", "GB/s", "FP16 TFLOPS", "Year", "MSRP"):
         t.add_column(c)
     for r in rows:
-        t.add_row(r["name"], r["vendor"], r["architecture"], fmt.gib_num(r['memory_gib']), fmt.gbs_num(r['bandwidth_gbs']),
+        t.add_row(r["name"], fmt.vendor(r["vendor"]), r["architecture"], fmt.gib_num(r['memory_gib']), fmt.gbs_num(r['bandwidth_gbs']),
                   "—" if r["fp16_tflops"] is None else f"{r['fp16_tflops']:,.1f}", str(r["year"] or "—"),
                   fmt.usd(r["msrp_usd"]))
     console.print(t)
