@@ -96,3 +96,12 @@ def test_index_pages_take_the_same_filters(client):
     assert hw.status_code == 200 and "RTX 3090" in hw.text and "RTX 4090" not in hw.text
     assert client.get("/hardware", params={"min_memory_gib": "abc"}).status_code == 422
     assert client.get("/models", params={"kind": "sparse"}).status_code == 422
+
+
+def test_model_page_lists_its_verified_repositories(client):
+    html = client.get("/models/llama-3-1-8b").text
+    part = html.split('id="downloads"')[1].split("</p>")[0]
+    # catalog/data/repos.yaml, "Llama 3.1 8B"
+    assert 'href="https://huggingface.co/bartowski/Meta-Llama-3.1-8B-Instruct-GGUF"' in part and "(GGUF)" in part
+    assert "mlx-community/Meta-Llama-3.1-8B-Instruct-4bit</a> (MLX-4bit)" in part
+    assert 'id="downloads"' not in client.get("/models/gemma-2-2b").text  # none verified

@@ -525,7 +525,8 @@ def create_app() -> FastAPI:
         vendors = sorted({r["vendor"] for r in rows})
         shown = [r for r in rows if not vendor or r["vendor"] == vendor.lower()]
         return templates.TemplateResponse(request, "model.html", {
-            "canonical": f"{config.base_url or str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
+            "canonical": f"{config.base_url or str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower(),
+            "downloads": sorted(get_catalog().repos_for(arch).items())})
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
