@@ -31,3 +31,16 @@ def test_lists_match_their_models():
         HardwareInfo.model_validate(hardware_dict(h))
     for q in load_quants():
         QuantInfo.model_validate(quant_dict(q))
+
+
+def test_matrix_rows_match_their_model():
+    from fastapi.testclient import TestClient
+
+    from rigfit.web.api_models import MatrixRow
+    from rigfit.web.app import create_app
+
+    c = TestClient(create_app())
+    rows = c.get("/api/v1/matrix", params={"hardware": ["RTX 3090", "Apple M4 Max 40-core GPU 128GB"]}).json()
+    assert rows and all(MatrixRow.model_validate(r).model_dump() == r for r in rows)
+    spec = c.get("/openapi.json").json()["paths"]["/api/v1/matrix"]["get"]["responses"]["200"]["content"]
+    assert spec["application/json"]["schema"]["items"]["$ref"].endswith("/MatrixRow") and "text/csv" in spec

@@ -268,6 +268,23 @@ class Download(Strict):
     seen: str = F("Where the repository id was read (a hub page, or public files that download or run it)")
 
 
+class MatrixRow(Strict):
+    model: str = F("Catalog model name")
+    hardware: str = F("Hardware, with the device count")
+    quant: str = F("Quantization")
+    workload: str = F("Workload key")
+    context: int = F("Context estimated (the workload's default unless given)", "tokens")
+    fit: Fit = F("Fit status")
+    strategy: Optional[Strategy] = F("Where the weights go; null where it does not run")
+    grade: Grade = F("Letter grade")
+    score: float = F("Score behind the grade", "0-100")
+    decode_tps: Optional[float] = F("Decode speed; null where it does not run", "tokens/s")
+    prefill_tps: Optional[float] = F("Prompt processing speed; null where it does not run", "tokens/s")
+    ttft_s: Optional[float] = F("Time to the first token; null where it does not run", "s")
+    total_gib: float = F("Memory needed", "GiB")
+    max_context_on_device: int = F("Longest context held entirely on the accelerator (0: none)", "tokens")
+
+
 class ErrorDetail(BaseModel):
     detail: str = F("One line saying what is wrong", examples=["unknown model 'Nope 9000'. Did you mean: ...?"])
 

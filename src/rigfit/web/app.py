@@ -65,7 +65,7 @@ from rigfit.query import (
 )
 from rigfit import format as fmt
 from rigfit.web import caching, docs, listing, search, slugs, svg
-from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
+from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, MatrixRow, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.serving import MAX_NAME_CHARS, Admission, ServeConfig, single_flight
 
@@ -555,7 +555,9 @@ def create_app() -> FastAPI:
         except UserError as exc:
             return JSONResponse({"detail": api_terms(str(exc))}, status_code=422)
 
-    @app.get("/api/v1/matrix")
+    @app.get("/api/v1/matrix", response_model=list[MatrixRow], responses={**ERRORS, 200: {
+        "description": "One row per cell (JSON), or the same rows as CSV with format=csv",
+        "content": {"text/csv": {"schema": {"type": "string"}}}}}, summary="Every model on every device")
     def api_matrix(request: Request, quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
                    mode: str = "balanced", context: int | None = None, hardware: list[str] = Param([]),  # noqa: B008
                    kv_type: str = "f16", format: str = "json") -> Any:
@@ -572,7 +574,7 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=422)
         rows = [r for s in settings for r in matrix_rows(hardware_cells(get_catalog(), devices, s))]
         if format == "json":
-            return rows
+            return JSONResponse(rows)  # a ready answer: the rows are the MatrixRow shape (tests/web/test_api_models.py)
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=MATRIX_COLUMNS, lineterminator="\n")
         writer.writeheader()
