@@ -281,7 +281,7 @@ def models(
         t.add_column(c)
     for r in rows:
         extra = (grade_text(r["grade"], r["score"]), tps(r["decode_tps"]), fmt.fit_short(r["fit"])) if fits else ()
-        t.add_row(escape(r["name"]), f"{r['params_b']:g}", f"{r['active_params_b']:g}", str(r["layers"]),
+        t.add_row(escape(r["name"]), fmt.params_num(r["params_b"]), fmt.params_num(r["active_params_b"]), str(r["layers"]),
                   ", ".join(f"{v} {k}" for k, v in r["layer_types"].items()), ctx_label(r["max_context"]), *extra)
     console.print(t)
 
@@ -316,7 +316,7 @@ def hardware(
         t.add_column(c)
     for r in rows:
         t.add_row(r["name"], fmt.vendor(r["vendor"]), r["architecture"], fmt.gib_num(r['memory_gib']), fmt.gbs_num(r['bandwidth_gbs']),
-                  "—" if r["fp16_tflops"] is None else f"{r['fp16_tflops']:,.1f}", str(r["year"] or "—"),
+                  fmt.tflops(r["fp16_tflops"]), str(r["year"] or "—"),
                   fmt.usd(r["msrp_usd"]))
     console.print(t)
 

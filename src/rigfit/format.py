@@ -126,6 +126,24 @@ def gb(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f} GB"
 
 
+def params_num(x: float | None) -> str:
+    """Parameters in billions: one decimal below 100 B ('8.0', '48.9'), whole above ('1,026')."""
+    if x is None:
+        return "—"
+    return f"{x:,.0f}" if x >= 99.95 else f"{x:.1f}"
+
+
+def params(x: float | None) -> str:
+    return "—" if x is None else f"{params_num(x)}B"
+
+
+def tflops(x: float | None) -> str:
+    """Tensor throughput: one decimal below 100 TFLOPS, whole above."""
+    if x is None:
+        return "—"
+    return f"{x:,.0f}" if x >= 99.95 else f"{x:.1f}"
+
+
 def bpw(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}"
 

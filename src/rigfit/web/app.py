@@ -78,7 +78,7 @@ POPULAR = [("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO
            ("Llama 3.3 70B", "Apple M2 Ultra 76-core GPU 192GB"), ("DeepSeek R1", "Apple M3 Ultra 80-core GPU 512GB")]
 # Every number and identifier a template writes goes through rigfit/format.py: these are its filters.
 FORMAT_FILTERS = ("label", "gib", "gib_num", "tokens", "tps", "seconds", "seconds_num", "pct", "score", "usd", "gbs",
-                  "gbs_num", "bpw", "signed", "vendor", "kind")
+                  "gbs_num", "bpw", "signed", "vendor", "kind", "params", "params_num", "tflops")
 CHART_CONTEXTS = (4096, 8192, 16384, 32768, 65536, 131072)
 
 
