@@ -105,3 +105,10 @@ def test_model_page_lists_its_verified_repositories(client):
     assert 'href="https://huggingface.co/bartowski/Meta-Llama-3.1-8B-Instruct-GGUF"' in part and "(GGUF)" in part
     assert "mlx-community/Meta-Llama-3.1-8B-Instruct-4bit</a> (MLX-4bit)" in part
     assert 'id="downloads"' not in client.get("/models/gemma-2-2b").text  # none verified
+
+
+def test_model_and_hardware_pages_refuse_unknown_parameters(client):
+    assert client.get("/models/llama-3-1-8b", params={"vendor": "apple"}).status_code == 200
+    assert client.get("/models/llama-3-1-8b", params={"vendr": "apple"}).status_code == 422
+    assert client.get("/hardware/rtx-3090", params={"family": "Qwen3"}).status_code == 200
+    assert client.get("/hardware/rtx-3090", params={"famly": "Qwen3"}).status_code == 422

@@ -517,6 +517,8 @@ def create_app() -> FastAPI:
 
     @app.get("/models/{model_slug:path}", response_class=HTMLResponse)
     def model_page(request: Request, model_slug: str, vendor: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"vendor"})):
+            raise PageError(422, "Cannot filter that", extra)
         arch = slugs.model_for(model_slug)
         if not arch:
             raise PageError(404, "Model not in the catalog", f"No model called {model_slug!r}.",
@@ -530,6 +532,8 @@ def create_app() -> FastAPI:
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"family"})):
+            raise PageError(422, "Cannot filter that", extra)
         hw = slugs.hardware_for(hardware_slug)
         if not hw:
             raise PageError(404, "Hardware not in the catalog", f"No hardware called {hardware_slug!r}.",
