@@ -101,7 +101,7 @@ def table(title: str, columns: tuple[str, ...], left: tuple[str, ...] = ()) -> T
 
 
 def grade_text(letter: str, score: float | None = None) -> Text:
-    label = f"{letter}{'' if score is None else f' {score:.0f}'}"
+    label = f"{letter}{'' if score is None else f' {fmt.score(score)}'}"
     return Text(label, style=GRADE_STYLE.get(letter, ""))
 
 
@@ -154,9 +154,9 @@ def render_check(d: dict[str, Any]) -> None:
         grade_text(d["grade"], d["score"]),
     )
     summary = (
-        f"{s['quant']} at {s['context']:,} tokens needs {mem['total_gib']:.1f} GiB; {h['display_name']} has "
-        f"{h['memory_gib'] * h['count']:.1f} GiB ({mem['available_gib']:.1f} usable). "
-        f"{place['label']}" + (f", {place['offload_percent']:.0f}% of weights in host RAM" if place['offload_percent'] else "")
+        f"{s['quant']} at {fmt.tokens(s['context'])} tokens needs {fmt.gib(mem['total_gib'])}; {h['display_name']} has "
+        f"{fmt.gib(h['memory_gib'] * h['count'])} ({fmt.gib_num(mem['available_gib'])} usable). "
+        f"{place['label']}" + (f", {fmt.pct(place['offload_percent'])} of weights in host RAM" if place['offload_percent'] else "")
         + f". Backend {s['backend']}, workload {fmt.label(s['workload'])}, mode {fmt.label(s['mode'])}."
     )
     console.print(Panel(Text.assemble(head, "\n", summary), expand=False))
@@ -172,13 +172,13 @@ def render_check(d: dict[str, Any]) -> None:
         key.add_row("Decode", "Prefill", "TTFT", "Max context", "On device", "Memory", "Offload")
         first = (f"[bold]{tps(speed['decode_tps'])}[/] tok/s (likely {tps(lo)}–{tps(hi)})", f"{tps(speed['prefill_tps'])} tok/s")
     key.add_row(
-        *first, f"[bold]{speed['ttft_s']:.2f}[/] s", f"[bold]{ctx_label(limits['max_context'])}[/]",
+        *first, f"[bold]{fmt.seconds(speed['ttft_s'])}[/]", f"[bold]{ctx_label(limits['max_context'])}[/]",
         ctx_label(limits['max_context_on_device']), fmt.gib(mem['total_gib'], mem['available_gib']),
-        f"{place['offload_percent']:.0f}%",
+        fmt.pct(place['offload_percent']),
     )
     console.print(key)
     for kind, m in d.get("measured", {}).items():
-        console.print(f"[green]Measured[/] {escape(kind)}: {m['tok_s']:,.1f} tok/s ({escape(str(m['test']))}, "
+        console.print(f"[green]Measured[/] {escape(kind)}: {tps(m['tok_s'])} tok/s ({escape(str(m['test']))}, "
                       f"{escape(str(m['source']))})", highlight=False)
 
     parts = [("Weights", mem["weights_gib"], "cyan"), ("KV cache", mem["kv_cache_gib"], "magenta"),
@@ -191,11 +191,11 @@ def render_check(d: dict[str, Any]) -> None:
         bar.append("█" * int(round(v / total * width)), style=color)
     bar.append("·" * max(0, width - len(bar.plain)), style="grey37")
     console.print(Text("Memory  ") + bar)
-    console.print("        " + "  ".join(f"[{c}]■[/] {n} {v:.2f} GiB" for n, v, c in parts if v > 0))
+    console.print("        " + "  ".join(f"[{c}]■[/] {n} {fmt.gib(v)}" for n, v, c in parts if v > 0))
     if d.get("naive_layer_offload"):
         n = d["naive_layer_offload"]
         console.print(f"Expert offload: {tps(speed['decode_tps'])} tok/s vs {tps(n['decode_tps'])} tok/s with whole-layer "
-                      f"offload (-ngl {n['gpu_layers']}, {n['offload_percent']:.0f}% of weights on CPU).")
+                      f"offload (-ngl {n['gpu_layers']}, {fmt.pct(n['offload_percent'])} of weights on CPU).")
 
     b = d["bottleneck"]
     # Texts below can quote the model's name, which a config.json or a file name sets: never read them as markup.
@@ -208,7 +208,7 @@ def render_check(d: dict[str, Any]) -> None:
                                            "On device"), left=("Workload", "Fit"))
     for w in d["workloads"]:
         wt.add_row(w["label"], grade_text(w["grade"], w["score"]), fmt.fit_short(w["fit"]), tps(w["decode_tps"]),
-                   f"{w['ttft_s']:.2f}", ctx_label(w["context"]), ctx_label(w["max_context_on_device"]))
+                   fmt.seconds_num(w['ttft_s']), ctx_label(w["context"]), ctx_label(w["max_context_on_device"]))
     console.print(wt)
 
     qt = table(f"Quantizations on {escape(h['display_name'])}", ("Quant", "Bits", "Total GiB", "Quality", "Fit",
@@ -216,7 +216,7 @@ def render_check(d: dict[str, Any]) -> None:
                left=("Quant", "Quality", "Fit"))
     for q in d["quants"]:
         name = escape(q["name"]) + (" ★" if q["best"] else "")
-        qt.add_row(name, f"{q['effective_bpw']:.2f}", f"{q['total_gib']:.1f}", q["quality"], fmt.fit_short(q["fit"]),
+        qt.add_row(name, fmt.bpw(q['effective_bpw']), fmt.gib_num(q['total_gib']), q["quality"], fmt.fit_short(q["fit"]),
                    grade_text(q["grade"], q["score"]), tps(q["decode_tps"] or 0), ctx_label(q["max_context_on_device"]))
     console.print(qt)
     if d["best_quant_reason"]:
@@ -229,8 +229,8 @@ def render_check(d: dict[str, Any]) -> None:
         ut = table("Upgrade options", ("Pick", "Hardware", "GiB", "GB/s", "Grade", "Decode tok/s", "Price"),
                    left=("Pick", "Hardware"))
         for u in d["upgrades"]:
-            ut.add_row(fmt.label(u["pick"]), escape(u["hardware"]), f"{u['memory_gib']:g}", f"{u['bandwidth_gbs']:,.0f}",
-                       grade_text(u["grade"], u["score"]), tps(u["decode_tps"]), f"${u['msrp_usd']:,.0f}")
+            ut.add_row(fmt.label(u["pick"]), escape(u["hardware"]), fmt.gib_num(u['memory_gib']), fmt.gbs_num(u['bandwidth_gbs']),
+                       grade_text(u["grade"], u["score"]), tps(u["decode_tps"]), fmt.usd(u['msrp_usd']))
         console.print(ut)
         for u in d["upgrades"]:
             console.print(f"  [bold]{escape(u['hardware'])}[/]: {escape(' '.join(u['why']))}")
@@ -243,9 +243,8 @@ def render_check(d: dict[str, Any]) -> None:
     for runtime, cmd in d["commands"].items():
         console.print(f"[dim]{runtime:>9}[/]  {escape(cmd)}", highlight=False, soft_wrap=True)
     if d["commands"]:
-        labels = {"gguf": "GGUF", "checkpoint": "original"}
         for kind, url in d["sources"].items():
-            console.print(f"[dim]{labels.get(kind, kind):>9}[/]  {escape(url)}", highlight=False, soft_wrap=True)
+            console.print(f"[dim]{fmt.label(kind)}:[/] {escape(url)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -281,8 +280,8 @@ def models(
     for c in ("Model", "Params B", "Active B", "Layers", "Layer types", "Max ctx") + (("Grade", "Decode", "Fit") if fits else ()):
         t.add_column(c)
     for r in rows:
-        extra = (grade_text(r["grade"], r["score"]), tps(r["decode_tps"]), r["fit"]) if fits else ()
-        t.add_row(escape(r["name"]), f"{r['params_b']:g}", f"{r['active_params_b']:g}", str(r["layers"]),
+        extra = (grade_text(r["grade"], r["score"]), tps(r["decode_tps"]), fmt.fit_short(r["fit"])) if fits else ()
+        t.add_row(escape(r["name"]), fmt.params_num(r["params_b"]), fmt.params_num(r["active_params_b"]), str(r["layers"]),
                   ", ".join(f"{v} {k}" for k, v in r["layer_types"].items()), ctx_label(r["max_context"]), *extra)
     console.print(t)
 
@@ -316,9 +315,9 @@ def hardware(
     for c in ("Hardware", "Vendor", "Arch", "Memory GiB", "GB/s", "FP16 TFLOPS", "Year", "MSRP"):
         t.add_column(c)
     for r in rows:
-        t.add_row(r["name"], r["vendor"], r["architecture"], f"{r['memory_gib']:g}", f"{r['bandwidth_gbs']:,.0f}",
-                  "—" if r["fp16_tflops"] is None else f"{r['fp16_tflops']:,.1f}", str(r["year"] or "—"),
-                  "—" if r["msrp_usd"] is None else f"${r['msrp_usd']:,.0f}")
+        t.add_row(r["name"], fmt.vendor(r["vendor"]), r["architecture"], fmt.gib_num(r['memory_gib']), fmt.gbs_num(r['bandwidth_gbs']),
+                  fmt.tflops(r["fp16_tflops"]), str(r["year"] or "—"),
+                  fmt.usd(r["msrp_usd"]))
     console.print(t)
 
 
@@ -336,7 +335,7 @@ def quants(as_json: bool = typer.Option(False, "--json")) -> None:
     for c in ("Quant", "Family", "Bits", "Effective bpw", "Quality", "Runtimes", "Native on"):
         t.add_column(c)
     for r in rows:
-        t.add_row(r["name"], r["family"], f"{r['bits']:g}", f"{r['effective_bpw']:.2f}", r["quality"],
+        t.add_row(r["name"], r["family"], f"{r['bits']:g}", fmt.bpw(r["effective_bpw"]), r["quality"],
                   ", ".join(r["runtimes"]), ", ".join(r["native_on"]) or "all supported")
     console.print(t)
 
@@ -521,12 +520,13 @@ def best(
     if as_json:
         emit_json({"hardware": hardware_dict(hw), "models": rows})
         return
-    t = Table(title=f"Best models for {escape(hw.display_name)} ({workload}, {mode})", title_justify="left")
+    t = Table(title=f"Best models for {escape(hw.display_name)} ({fmt.label(req.workload.key)}, {fmt.label(req.mode.key)} mode)",
+              title_justify="left")
     for c in ("#", "Model", "Quant", "Grade", "Decode tok/s", "Score", "Command"):
         t.add_column(c)
     for i, r in enumerate(rows, 1):
         t.add_row(str(i), escape(r["model"]), r["quant"], grade_text(r["grade"], r["grade_score"]),
-                  tps(r["decode_tps"] or 0), f"{r['score']:.0f}", escape(r["command"]))
+                  tps(r["decode_tps"] or 0), fmt.score(r['score']), escape(r["command"]))
     console.print(t)
 
 

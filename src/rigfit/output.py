@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from rigfit.catalog.catalog import get_catalog
 from rigfit.catalog.measurements import find_measured
 from rigfit.estimate.commands import run_commands
 from rigfit.estimate.evaluate import Evaluation, Request, power_of_two_floor
@@ -264,6 +265,8 @@ def report_dict(rep: Report) -> dict[str, Any]:
         "alternatives": [alternative_dict(a) for a in rep.alternatives],
         "commands": rep.commands,
         "sources": rep.sources,
+        "downloads": [{"format": fmt, "repo": repo, "url": f"https://huggingface.co/{repo}", "seen": seen}
+                      for fmt, repo, seen in rep.repos],
     }
     if rep.naive_offload is not None:
         n = rep.naive_offload
@@ -306,7 +309,8 @@ def matrix_rows(cells: Cells) -> list[dict[str, Any]]:
 def ranked_dict(r: Ranked, req: Request) -> dict[str, Any]:
     """A `rigfit best` row: the model, the quant picked for it, its grade and speed, and the command that runs it."""
     ev = r.evaluation
-    cmds = run_commands(r.arch, req.hw, r.quant, ev.context, req.kv_type, ev.placement, req.mode.concurrency)
+    repos = {k: v.repo for k, v in get_catalog().repos_for(r.arch).items()}
+    cmds = run_commands(r.arch, req.hw, r.quant, ev.context, req.kv_type, ev.placement, req.mode.concurrency, repos)
     return {"model": r.arch.name, "params_b": r.arch.params_b, "quant": r.quant.name, "grade": ev.grade.letter,
             "grade_score": ev.grade.score, "score": r.score, "decode_tps": r1(ev.decode_tps),
             "fit": ev.placement.status, "command": next(iter(cmds.values()), "")}

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from functools import cache
 
 import pytest
+
+from rigfit import format as fmt
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
@@ -94,27 +96,27 @@ def test_pair_page_renders_every_section_with_the_json_numbers(client, model, ha
         assert f'id="{section}"' in html, section
     d = expected(model, hardware)
     mem, sp = d["memory"], d["speed"]
-    for text in (f'{sp["decode_tps"]:.1f} tok/s', f'{mem["total_gib"]:.1f} GiB', f'{mem["total_gib"]} GiB',
-                 f'{mem["available_gib"]:.1f} GiB', f'{sp["ttft_s"]:.2f} s', f'{sp["cold_ttft_s"]:.2f} s',
-                 f'{d["placement"]["offload_percent"]:.0f}%', f'{mem["percent_of_available"]}%',
-                 f'{d["safe_context"]["exact"]:,}', d["bottleneck"]["title"], d["bottleneck"]["fix"]["title"],
-                 f'{sp["decode_likely_tps"][0]:.1f}', f'{sp["decode_likely_tps"][1]:.1f}'):
+    for text in (f'{fmt.tps(sp["decode_tps"])} tok/s', fmt.gib(mem["total_gib"]),
+                 fmt.gib(mem["available_gib"]), fmt.seconds(sp["ttft_s"]), fmt.seconds(sp["cold_ttft_s"]),
+                 fmt.pct(d["placement"]["offload_percent"]), fmt.pct(mem["percent_of_available"]),
+                 fmt.tokens(d["context_limits"]["max_context"]), d["bottleneck"]["title"], d["bottleneck"]["fix"]["title"],
+                 fmt.tps_range(*sp["decode_likely_tps"])):
         assert str(escape(text)) in html, text
-    assert f'<strong>{d["grade"]}</strong>' in html and f'{d["score"]}' in html
+    assert f'<strong>{d["grade"]}</strong>' in html and f'>{fmt.score(d["score"])}</strong>/100' in html
     for advice in d["advice"]:
         assert str(escape(advice)) in html
     for w in d["workloads"]:
-        assert f'{w["decode_tps"]:.1f} tok/s' in html and w["label"] in html
+        assert f'{fmt.tps(w["decode_tps"])} tok/s' in html and w["label"] in html
     for q in d["quants"]:
         assert f'data-quant="{q["name"]}"' in html
     for u in d["upgrades"]:
-        assert str(escape(u["hardware"])) in html and f'{u["decode_tps"]:.1f} tok/s' in html
+        assert str(escape(u["hardware"])) in html and f'{fmt.tps(u["decode_tps"])} tok/s' in html
     for cmd in d["commands"].values():
         assert str(escape(cmd)) in html
     if d["best_quant"]:
         assert re.search(rf'{re.escape(d["best_quant"])}</a> <em class="best-tag">best for your hardware', html)
     if mem["over_gib"] > 0:
-        assert f'{mem["over_gib"]:.1f} GiB over capacity' in html
+        assert f'{fmt.gib(mem["over_gib"])} over capacity' in html
     assert "Estimated by rigfit's engine" in html and "docs/method.md" in html
     # the simulated chat gets the predicted speeds; without JavaScript the numbers are shown as text
     assert f'data-decode="{sp["decode_tps"]}"' in html and f'data-cold="{sp["cold_ttft_s"]}"' in html
@@ -142,7 +144,7 @@ def test_context_chart_reads_the_report_at_each_context(client):
         decode = decode_tokens_per_s(req.arch, req.hw, req.scenario(context=ctx, concurrency=1), p, ctx,
                                      req.effective_backend)
         total = round(memory_need(req.arch, req.hw, s).total / 2**30, 2)
-        row = f'<td>{ctx // 1024}K</td><td>{round(decode, 1)} tok/s</td><td>{total} GiB</td>'
+        row = f'<td>{fmt.tokens(ctx)}</td><td>{fmt.tps(round(decode, 1))} tok/s</td><td>{fmt.gib(total)}</td>'
         assert row in html, ctx
     assert '<svg class="ctxchart"' in html and '<svg class="membar"' in html and '<svg class="meter"' in html
 
@@ -157,7 +159,7 @@ def test_query_parameters_select_the_state_and_links_keep_it(client):
     url = PAIRS[0][2]
     html = client.get(url, params={"quant": "q3_k_m", "mode": "light-api", "context": 16384, "workload": "coding"}).text
     d = expected(KIMI, "RTX 3090", "Q3_K_M", 16384, "coding", "light_api")
-    assert f'{d["speed"]["decode_tps"]:.1f} tok/s' in html and f'{d["memory"]["total_gib"]:.1f} GiB' in html
+    assert f'{fmt.tps(d["speed"]["decode_tps"])} tok/s' in html and fmt.gib(d["memory"]["total_gib"]) in html
     # selectors are plain links carrying the canonical state: they work without JavaScript
     assert f'href="{url}?quant=Q2_K&amp;context=16384&amp;workload=coding&amp;mode=light_api"' in html
     assert f'href="{url}?quant=Q3_K_M&amp;context=16384&amp;workload=coding&amp;mode=scale_out"' in html
@@ -272,15 +274,15 @@ def test_index_and_entry_pages(client):
     # the model page's row for the RTX 3090 equals the report without the market scan
     d = report_dict(run_query(Query(KIMI, "RTX 3090"), with_market=False))
     row = model_page.split('href="/can-run/kimi-linear-48b-a3b-on-rtx-3090"')[1].split("</tr>")[0]
-    assert f'{d["grade"]} {d["score"]:.0f}' in row and f'{d["speed"]["decode_tps"]:.1f}' in row
+    assert f'{d["grade"]} {fmt.score(d["score"])}' in row and f'>{fmt.tps(d["speed"]["decode_tps"])}<' in row
 
 
 def test_embed_card_numbers(client):
     r = client.get("/embed/kimi-linear-48b-a3b-on-rtx-pro-4500-blackwell", params={"quant": "Q3_K_M"})
     d = expected(KIMI, "RTX PRO 4500 Blackwell", "Q3_K_M")
     assert r.status_code == 200 and 'id="fit-card"' in r.text
-    assert f'<b id="card-decode">{d["speed"]["decode_tps"]:.1f}</b>' in r.text
-    assert f'<b id="card-memory">{d["memory"]["total_gib"]:.1f}</b>' in r.text and f'>{d["grade"]}<' in r.text
+    assert f'<b id="card-decode">{fmt.tps(d["speed"]["decode_tps"])}</b>' in r.text
+    assert f'<b id="card-memory">{fmt.gib_num(d["memory"]["total_gib"])}</b>' in r.text and f'>{d["grade"]}<' in r.text
 
 
 # --- every input ------------------------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def test_pair_page_takes_every_input_and_refuses_unknown_ones(client):
     html = client.get(PAIRS[0][2], params={"kv_type": "q8_0", "runtime": "Ollama"}).text
     d = expected(KIMI, "RTX 3090")
     q8 = report_dict(run_query(Query(KIMI, "RTX 3090", kv_type="q8_0")))
-    assert f'{q8["memory"]["kv_cache_gib"]} GiB' in html and q8["memory"]["kv_cache_gib"] < d["memory"]["kv_cache_gib"]
+    assert f'<td>{fmt.gib(q8["memory"]["kv_cache_gib"])}</td>' in html and q8["memory"]["kv_cache_gib"] < d["memory"]["kv_cache_gib"]
     assert '<option value="q8_0" selected>' in html and '<option value="Ollama" selected>' in html
     assert "kv_type=q8_0" in html.split('id="embed"')[1]  # the embed shows the same state
     r = client.get(PAIRS[0][2], params={"qaunt": "Q8_0"})

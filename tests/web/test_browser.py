@@ -136,11 +136,11 @@ def test_sortable_table_and_filter(server, page):
     decode_col = page.locator("#hardware-list th", has_text="Decode")
     decode_col.click()
     values = [float(v) for v in page.eval_on_selector_all(
-        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.textContent)")]
+        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.dataset.sort)")]
     assert values == sorted(values)
     decode_col.click()
     values = [float(v) for v in page.eval_on_selector_all(
-        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.textContent)")]
+        "#hardware-list tbody tr td:nth-child(6)", "cells => cells.map(c => c.dataset.sort)")]
     assert values == sorted(values, reverse=True)
     page.select_option("#hardware-list select[name='vendor']", "apple")
     page.click("#hardware-list button[type='submit']")
@@ -175,7 +175,8 @@ def test_no_console_errors_and_no_csp_violations(server, page, console):
 PHONE_PAGES = ("/", "/can-run/kimi-linear-48b-a3b-on-rtx-3090", "/can-run/gpt-oss-120b-on-apple-m3-ultra-80-core-gpu-512gb",
                "/can-run/qwen3-30b-a3b-on-rtx-3060-12gb?mode=scale_out&gpus=2", "/models", "/hardware",
                "/models/llama-3-1-8b", "/hardware/rtx-3090", "/embed/kimi-linear-48b-a3b-on-rtx-3090", "/docs",
-               "/can-run/foo-on-bar", "/no-such-page", "/method", "/accuracy", "/check?model=llama&hardware=8gb")
+               "/can-run/foo-on-bar", "/no-such-page", "/method", "/accuracy", "/check?model=llama&hardware=8gb",
+               "/hardware?vendor=apple&min_memory_gib=64&q=ultra", "/models?kind=moe&min_params_b=20")
 # the smallest text a phone user can read without zooming (CSS px, after the SVG's own scaling)
 MIN_TEXT_PX = 10
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from rigfit import format as fmt
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
@@ -31,10 +33,10 @@ def test_pair_page_has_every_section_and_the_cli_numbers(client, slug, hw):
     for section in SECTIONS:
         assert f'id="{section}"' in r.text, section
     d = report_dict(run_query(Query("Kimi Linear 48B A3B", hw)))
-    assert f"{d['speed']['decode_tps']:.1f} tok/s" in r.text
-    assert f"{d['memory']['total_gib']:.1f} GiB" in r.text
-    assert f"{d['speed']['ttft_s']:.2f} s" in r.text
-    assert f"{d['placement']['offload_percent']:.0f}%" in r.text
+    assert f"{fmt.tps(d['speed']['decode_tps'])} tok/s" in r.text
+    assert fmt.gib(d['memory']['total_gib']) in r.text
+    assert fmt.seconds(d['speed']['ttft_s']) in r.text
+    assert fmt.pct(d['placement']['offload_percent']) in r.text
     assert d["grade"] in r.text
     for cmd in d["commands"].values():
         assert str(escape(cmd)) in r.text
@@ -191,7 +193,7 @@ def test_method_and_accuracy_are_pages_linked_from_every_footer(client):
         title = next(line[2:].strip() for line in md.splitlines() if line.startswith("# "))
         assert f"<h1>{escape(title)}</h1>" in r.text
         # every "## " heading of the file is an <h2> of the page
-        assert r.text.count("<h2>") == sum(1 for line in md.splitlines() if line.startswith("## "))
+        assert len(re.findall(r"<h2 id=\"[a-z0-9-]+\">", r.text)) == sum(1 for line in md.splitlines() if line.startswith("## "))
     for url in ("/", "/models", "/hardware/rtx-3090", "/can-run/llama-3-1-8b-on-rtx-4090", "/docs", "/no-such"):
         footer = client.get(url).text.split("<footer>")[1]
         assert 'href="/method"' in footer and 'href="/accuracy"' in footer, url

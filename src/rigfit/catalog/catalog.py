@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
 from rigfit.catalog.loader import load_data, load_hardware, load_models, load_quants
+from rigfit.catalog.repos import HubRepo, load_repos
 from rigfit.catalog.resolve import Index, hardware_index, model_index, quant_index
 from rigfit.catalog.workloads import find_mode, find_workload, load_modes, load_workloads
 from rigfit.model.architecture import Architecture
@@ -27,6 +28,7 @@ class Catalog:
     model_index: Index
     hardware_index: Index
     quant_index: Index
+    repos: dict[str, dict[str, HubRepo]] = field(default_factory=dict)  # model -> format -> verified repository
 
     def quant(self, name: str) -> Quant:
         return self.quant_index.find(name)
@@ -36,6 +38,11 @@ class Catalog:
 
     def mode(self, key: str) -> Mode:
         return find_mode(key)
+
+    def repos_for(self, arch: Architecture) -> dict[str, HubRepo]:
+        """The verified repositories of this model by format (data/repos.yaml); a model read from a file or the hub
+        has none, unless the catalog names it."""
+        return self.repos.get(arch.name, {})
 
     def quant_runs_on(self, quant: Quant, hw: Hardware) -> bool:
         """Whether any runtime of this quant's family supports this hardware's vendor (CPUs count as 'cpu')."""
@@ -79,4 +86,5 @@ def get_catalog() -> Catalog:
         model_index=model_index(),
         hardware_index=hardware_index(),
         quant_index=quant_index(),
+        repos=load_repos(),
     )

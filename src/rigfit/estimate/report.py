@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rigfit.estimate.commands import model_sources, run_commands, vllm_command
+from rigfit.estimate.commands import model_sources, run_commands, vllm_command, vllm_repo
 from rigfit.estimate.evaluate import Evaluation, Request, effective_context, largest_context, workload_tokens
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
@@ -69,6 +69,7 @@ class Report:
     commands: dict[str, str]
     sources: dict[str, str]  # where the commands' files come from (estimate.commands.model_sources)
     advice: tuple[Note, ...]
+    repos: tuple[tuple[str, str, str], ...] = ()  # verified repositories: (format key, repository id, where seen)
 
 
 def verdict(ev: Evaluation) -> str:
@@ -163,17 +164,35 @@ def naive_offload(req: Request, main: Evaluation) -> Evaluation | None:
     return replace(main, placement=p, decode_tps=tps, prefill_tps=0.0, ttft_s=0.0, cold_ttft_s=0.0, throughput_tps=0.0)
 
 
+def repo_ids(catalog, req: Request) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Format key -> verified repository id of the request's model (catalog/data/repos.yaml)."""
+    return {k: r.repo for k, r in catalog.repos_for(req.arch).items()}
+
+
+# vLLM formats tried, best quality first, when the chosen quant has no vLLM command: the model's own checkpoint
+# quantized to FP8 at load, then a verified pre-quantized 4-bit checkpoint where FP8 does not fit: NVFP4 where the
+# GPU runs it natively (Blackwell, quants.yaml native_arch), else AWQ.
+VLLM_FALLBACKS = ("FP8", "NVFP4", "AWQ-INT4")
+
+
 def commands(catalog, req: Request, main: Evaluation, shared: bool = True) -> dict[str, str]:  # type: ignore[no-untyped-def]
     if main.placement.status == NO_FIT:  # a command for a setup that cannot run would be a wrong answer
         return {}
-    cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency)
-    if "vllm" not in cmds and req.hw.kind == "gpu" and req.hw.vendor in ("nvidia", "amd") and req.arch.hf_repo:
-        # vLLM quantizes any BF16 checkpoint to FP8 at load (--quantization fp8: native on Ada/Hopper/Blackwell,
-        # weight-only Marlin kernels on Ampere), so its command needs no pre-quantized repository; it serves from
-        # device memory only, so it is offered where that fits
-        fp8 = catalog.quant("FP8")
-        if cell(catalog, replace(req, quant=fp8, backend=None), shared).placement.status in (FITS, TIGHT):
-            cmds["vllm"] = vllm_command(req.arch, req.hw, fp8, main.context, req.kv_type)
+    repos = repo_ids(catalog, req)
+    cmds = run_commands(req.arch, req.hw, req.quant, main.context, req.kv_type, main.placement, req.mode.concurrency,
+                        repos)
+    if "vllm" in cmds or req.hw.kind != "gpu" or req.hw.vendor not in ("nvidia", "amd"):
+        return cmds
+    # vLLM quantizes any BF16 checkpoint to FP8 at load (--quantization fp8: native on Ada/Hopper/Blackwell,
+    # weight-only Marlin kernels on Ampere), and serves a verified AWQ checkpoint as it is; it serves from device
+    # memory only, so a format is offered where it fits there
+    for name in VLLM_FALLBACKS:
+        q = catalog.quant(name)
+        if not vllm_repo(req.arch, q, repos) or (q.family == "nvfp4" and req.hw.arch_key not in q.native_arch):
+            continue
+        if cell(catalog, replace(req, quant=q, backend=None), shared).placement.status in (FITS, TIGHT):
+            cmds["vllm"] = vllm_command(req.arch, req.hw, q, main.context, req.kv_type, repos)
+            break
     return cmds
 
 
@@ -199,13 +218,15 @@ def build_report(catalog, req: Request, with_market: bool = True, upgrade_limit:
     limits = context_limits(req, main)
     wrows = tuple(WorkloadRow(w, cell(catalog, replace(req, workload=w, context=None), shared))
                   for w in catalog.workloads)
+    cmds = commands(catalog, req, main, shared)
     return Report(
         request=req, main=main, limits=limits, verdict=verdict(main), naive_offload=naive_offload(req, main),
         bottleneck=bottleneck(req, main), quants=qrows, best_quant=best, workloads=wrows,
         upgrades=upgrades(catalog, req, main, upgrade_limit, shared) if with_market else (),
         alternatives=alternatives(catalog, req, main, alternatives_limit, shared) if with_market else (),
-        commands=commands(catalog, req, main, shared), sources=model_sources(req.arch, req.quant),
+        commands=cmds, sources=model_sources(req.arch, req.quant, repo_ids(catalog, req), cmds),
         advice=advice(req, main, best, limits.max_context),
+        repos=tuple((k, r.repo, r.seen) for k, r in catalog.repos_for(req.arch).items()),
     )
 
 

@@ -255,8 +255,34 @@ class Estimate(Strict):
     upgrades: list[UpgradeRow] = F("Hardware that runs the model better")
     alternatives: list[AlternativeRow] = F("Other models that run well here")
     commands: dict[str, str] = F("Command per runtime (llama.cpp, ollama, vllm, mlx)")
-    sources: dict[str, str] = F("Where the commands' files come from: GGUF (verified repository or hub search), "
-                                "the model's own checkpoint")
+    sources: dict[str, str] = F("Where the commands' files come from: gguf, mlx, vllm (verified repository or a hub "
+                                "search), checkpoint (the model's own)")
+    downloads: list[Download] = F("Verified Hugging Face repositories of this model, per format")
+
+
+class Download(Strict):
+    format: str = F("Format key: gguf (any GGUF quant, picked by its tag), or a quant's name (MLX-4bit, AWQ-INT4, FP8)",
+                    examples=["gguf"])
+    repo: str = F("Hugging Face repository id", examples=["bartowski/Meta-Llama-3.1-8B-Instruct-GGUF"])
+    url: str = F("The repository page, the source of the entry")
+    seen: str = F("Where the repository id was read (a hub page, or public files that download or run it)")
+
+
+class MatrixRow(Strict):
+    model: str = F("Catalog model name")
+    hardware: str = F("Hardware, with the device count")
+    quant: str = F("Quantization")
+    workload: str = F("Workload key")
+    context: int = F("Context estimated (the workload's default unless given)", "tokens")
+    fit: Fit = F("Fit status")
+    strategy: Optional[Strategy] = F("Where the weights go; null where it does not run")
+    grade: Grade = F("Letter grade")
+    score: float = F("Score behind the grade", "0-100")
+    decode_tps: Optional[float] = F("Decode speed; null where it does not run", "tokens/s")
+    prefill_tps: Optional[float] = F("Prompt processing speed; null where it does not run", "tokens/s")
+    ttft_s: Optional[float] = F("Time to the first token; null where it does not run", "s")
+    total_gib: float = F("Memory needed", "GiB")
+    max_context_on_device: int = F("Longest context held entirely on the accelerator (0: none)", "tokens")
 
 
 class ErrorDetail(BaseModel):

@@ -63,8 +63,8 @@ from rigfit.query import (
     settle,
 )
 from rigfit import format as fmt
-from rigfit.web import docs, search, slugs, svg
-from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, ModelInfo, QuantInfo
+from rigfit.web import docs, listing, search, slugs, svg
+from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, MatrixRow, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.headers import SiteHeaders, security_headers
 from rigfit.web.serving import MAX_NAME_CHARS, Admission, InlineRoute, ServeConfig, single_flight
@@ -74,6 +74,9 @@ logger = logging.getLogger("rigfit.web")
 POPULAR = [("Kimi Linear 48B A3B", "RTX 3090"), ("Kimi Linear 48B A3B", "RTX PRO 4500 Blackwell"),
            ("Llama 3.1 8B", "RTX 4090"), ("Qwen3 30B A3B", "RTX 3060 12GB"), ("gpt-oss 120B", "NVIDIA DGX Spark"),
            ("Llama 3.3 70B", "Apple M2 Ultra 76-core GPU 192GB"), ("DeepSeek R1", "Apple M3 Ultra 80-core GPU 512GB")]
+# Every number and identifier a template writes goes through rigfit/format.py: these are its filters.
+FORMAT_FILTERS = ("label", "gib", "gib_num", "tokens", "tps", "seconds", "seconds_num", "pct", "score", "usd", "gbs",
+                  "gbs_num", "bpw", "signed", "vendor", "kind", "params", "params_num", "tflops")
 CHART_CONTEXTS = (4096, 8192, 16384, 32768, 65536, 131072)
 
 
@@ -239,31 +242,33 @@ def faq(d: dict[str, Any]) -> list[tuple[str, str]]:
     m, h, s, mem, sp = d["model"]["name"], d["hardware"]["display_name"], d["settings"], d["memory"], d["speed"]
     limits, fix = d["context_limits"], d["bottleneck"]["fix"]
     can = d["verdict_label"]
+    G, T, S, K = fmt.gib, fmt.tps, fmt.seconds, fmt.tokens
     out = [
         (f"Can {m} run on {h}?",
-         (f"{can}: grade {d['grade']} ({d['score']:.0f}/100, {d['fit_label'].lower()}) for {fmt.label(s['workload']).lower()} in "
-         f"{fmt.label(s['mode']).lower()} mode at {s['quant']} and {s['context']:,} tokens of context.")),
+         (f"{can}: grade {d['grade']} ({fmt.score(d['score'])}/100, {d['fit_label'].lower()}) for "
+          f"{fmt.label(s['workload']).lower()} in {fmt.label(s['mode']).lower()} mode at {s['quant']} and "
+          f"{K(s['context'])} tokens of context.")),
         (f"How much memory does {m} need at {s['quant']}?",
-         (f"{mem['total_gib']:.1f} GiB in all: {mem['weights_gib']:.1f} GiB of weights, {mem['kv_cache_gib']:.2f} GiB "
-         f"of KV cache, {mem['recurrent_state_gib']:.2f} GiB of recurrent state, {mem['compute_buffer_gib']:.2f} GiB "
-         f"of compute buffers, plus runtime and headroom; {h} offers {mem['available_gib']:.1f} GiB "
-         f"({mem['percent_of_available']}% used).")),
+         (f"{G(mem['total_gib'])} in all: {G(mem['weights_gib'])} of weights, {G(mem['kv_cache_gib'])} of KV cache, "
+          f"{G(mem['recurrent_state_gib'])} of recurrent state, {G(mem['compute_buffer_gib'])} of compute buffers, "
+          f"plus runtime and headroom; {h} offers {G(mem['available_gib'])} "
+          f"({fmt.pct(mem['percent_of_available'])} used).")),
     ]
     if d["verdict"] != "no":
         out.append((f"How fast is {m} on {h}?",
-                    (f"About {sp['decode_tps']:.1f} tokens/s while generating (likely {sp['decode_likely_tps'][0]:.1f}"
-                    f"–{sp['decode_likely_tps'][1]:.1f}) and {sp['prefill_tps']:,.0f} tokens/s reading the prompt; "
-                    f"the first token after {sp['ttft_s']:.2f} s ({sp['cold_ttft_s']:.2f} s on a cold start).")))
+                    (f"About {T(sp['decode_tps'])} tokens/s while generating (likely "
+                     f"{fmt.tps_range(*sp['decode_likely_tps'])}) and {T(sp['prefill_tps'])} tokens/s reading the "
+                     f"prompt; the first token after {S(sp['ttft_s'])} ({S(sp['cold_ttft_s'])} on a cold start).")))
     out.append((f"What is the longest context {m} handles on {h}?",
-                f"Up to {limits['max_context']:,} tokens run at all; {limits['max_context_on_device']:,} run with "
-                f"everything on the accelerator; the model's own limit is {d['model']['max_context']:,} tokens."))
+                f"Up to {K(limits['max_context'])} tokens run at all; {K(limits['max_context_on_device'])} run with "
+                f"everything on the accelerator; the model's own limit is {K(d['model']['max_context'])} tokens."))
     if d["best_quant"]:
         out.append((f"Which quantization is best for {m} on {h}?", d["best_quant_reason"]))
     for w in d["workloads"]:
         if w["workload"] == "coding":
             out.append((f"Is {m} on {h} good for coding?",
-                        (f"Grade {w['grade']} ({w['score']:.0f}/100) for coding at {w['context']:,} tokens of context: "
-                        f"{w['decode_tps']:.1f} tok/s and {w['ttft_s']:.2f} s to the first token.")))
+                        (f"Grade {w['grade']} ({fmt.score(w['score'])}/100) for coding at {K(w['context'])} tokens "
+                         f"of context: {T(w['decode_tps'])} tok/s and {S(w['ttft_s'])} to the first token.")))
     out.append((f"How would {m} run better?", f"{fix['title']}. {fix['detail']}"))
     return out
 
@@ -304,8 +309,8 @@ def create_app() -> FastAPI:
     # The last added runs first: headers on every answer (admission control's 503s included), then admission.
     app.add_middleware(Admission, config=config)
     app.add_middleware(SiteHeaders)
-    templates.env.globals.update(pair_url=slugs.pair_url, slug=slug)
-    templates.env.filters.update(label=fmt.label, gib=fmt.gib, tokens=fmt.tokens, tps=fmt.tps)
+    templates.env.globals.update(pair_url=slugs.pair_url, slug=slug, why=docs.WHY)
+    templates.env.filters.update({name: getattr(fmt, name) for name in FORMAT_FILTERS})
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(Exception)
@@ -463,23 +468,32 @@ def create_app() -> FastAPI:
         return Response(body, media_type="image/svg+xml")
 
     @app.get("/models", response_class=HTMLResponse)
-    def models_index(request: Request, family: str = ""):  # type: ignore[no-untyped-def]
-        if extra := unknown_params(request, frozenset({"family"})):
+    def models_index(request: Request, f: listing.ModelFilters = Depends(listing.model_filters)):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, listing.MODEL_FILTERS):
             raise PageError(422, "Cannot filter that", extra)
-        items = [model_dict(m) for m in load_models() if not family or m.family.lower() == family.lower()]
-        families = sorted({m.family for m in load_models()})
-        return templates.TemplateResponse(request, "models.html", {"items": items, "families": families, "family": family})
+        try:
+            items = [model_dict(m) for m in f.check().apply(load_models())]
+        except UserError as exc:
+            raise PageError(422, "Cannot filter that", str(exc)) from exc
+        return templates.TemplateResponse(request, "models.html", {
+            "items": items, "families": [x.value for x in listing.ModelFamily], "f": f, "family": f.family or ""})
 
     @app.get("/hardware", response_class=HTMLResponse)
-    def hardware_index(request: Request, vendor: str = ""):  # type: ignore[no-untyped-def]
-        if extra := unknown_params(request, frozenset({"vendor"})):
+    def hardware_index(request: Request, f: listing.HardwareFilters = Depends(listing.hardware_filters)):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, listing.HARDWARE_FILTERS):
             raise PageError(422, "Cannot filter that", extra)
-        items = [hardware_dict(h) for h in load_hardware() if not vendor or h.vendor == vendor.lower()]
-        vendors = sorted({h.vendor for h in load_hardware()})
-        return templates.TemplateResponse(request, "hardware.html", {"items": items, "vendors": vendors, "vendor": vendor})
+        try:
+            items = [hardware_dict(h) for h in f.check().apply(load_hardware())]
+        except UserError as exc:
+            raise PageError(422, "Cannot filter that", str(exc)) from exc
+        return templates.TemplateResponse(request, "hardware.html", {
+            "items": items, "vendors": [x.value for x in listing.Vendor], "kinds": [x.value for x in listing.HardwareKind],
+            "f": f, "vendor": f.vendor or ""})
 
     @app.get("/models/{model_slug:path}", response_class=HTMLResponse)
     def model_page(request: Request, model_slug: str, vendor: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"vendor"})):
+            raise PageError(422, "Cannot filter that", extra)
         arch = slugs.model_for(model_slug)
         if not arch:
             raise PageError(404, "Model not in the catalog", f"No model called {model_slug!r}.",
@@ -488,10 +502,13 @@ def create_app() -> FastAPI:
         vendors = sorted({r["vendor"] for r in rows})
         shown = [r for r in rows if not vendor or r["vendor"] == vendor.lower()]
         return templates.TemplateResponse(request, "model.html", {
-            "canonical": f"{str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower()})
+            "canonical": f"{config.base_url or str(request.base_url).rstrip('/')}/models/{slug(arch.name)}", "m": model_dict(arch), "rows": shown, "all_rows": rows, "vendors": vendors, "vendor": vendor.lower(),
+            "downloads": sorted(get_catalog().repos_for(arch).items())})
 
     @app.get("/hardware/{hardware_slug:path}", response_class=HTMLResponse)
     def hardware_page(request: Request, hardware_slug: str, family: str = ""):  # type: ignore[no-untyped-def]
+        if extra := unknown_params(request, frozenset({"family"})):
+            raise PageError(422, "Cannot filter that", extra)
         hw = slugs.hardware_for(hardware_slug)
         if not hw:
             raise PageError(404, "Hardware not in the catalog", f"No hardware called {hardware_slug!r}.",
@@ -500,7 +517,7 @@ def create_app() -> FastAPI:
         families = sorted({r["family"] for r in rows})
         shown = [r for r in rows if not family or r["family"].lower() == family.lower()]
         return templates.TemplateResponse(request, "hardware_page.html", {
-            "canonical": f"{str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
+            "canonical": f"{config.base_url or str(request.base_url).rstrip('/')}/hardware/{slug(hw.name)}", "h": hardware_dict(hw), "rows": shown, "all_rows": rows, "families": families, "family": family})
 
     @app.get("/api/v1/estimate", response_model=Estimate, responses=ERRORS,
              summary="Everything about one model on one piece of hardware")
@@ -517,11 +534,16 @@ def create_app() -> FastAPI:
         except UserError as exc:
             return JSONResponse({"detail": api_terms(str(exc))}, status_code=422)
 
-    @app.get("/api/v1/matrix")
-    def api_matrix(quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
+    @app.get("/api/v1/matrix", response_model=list[MatrixRow], responses={**ERRORS, 200: {
+        "description": "One row per cell (JSON), or the same rows as CSV with format=csv",
+        "content": {"text/csv": {"schema": {"type": "string"}}}}}, summary="Every model on every device")
+    def api_matrix(request: Request, quant: list[str] = Param(["Q4_K_M"]), workload: list[str] = Param(["chat"]),  # noqa: B008
                    mode: str = "balanced", context: int | None = None, hardware: list[str] = Param([]),  # noqa: B008
                    kv_type: str = "f16", format: str = "json") -> Any:
         """Every catalog model on every device (or the devices named): one row per cell, as `rigfit matrix`."""
+        if extra := unknown_params(request, frozenset({"quant", "workload", "mode", "context", "hardware", "kv_type",
+                                                       "format"})):
+            return JSONResponse({"detail": extra}, status_code=422)
         if format not in ("json", "csv"):
             return JSONResponse({"detail": f"format must be json or csv, got {format!r}"}, status_code=422)
         try:
@@ -531,7 +553,7 @@ def create_app() -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=422)
         rows = [r for s in settings for r in matrix_rows(hardware_cells(get_catalog(), devices, s))]
         if format == "json":
-            return rows
+            return JSONResponse(rows)  # a ready answer: the rows are the MatrixRow shape (tests/web/test_api_models.py)
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=MATRIX_COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -574,16 +596,33 @@ def create_app() -> FastAPI:
         title, body = docs.render(name)
         return templates.TemplateResponse(request, "doc.html", {"title": title, "body": body})
 
-    @app.get("/api/v1/models", response_model=list[ModelInfo], summary="Catalog models")
-    def api_models() -> list[dict[str, Any]]:
-        return [model_dict(m) for m in load_models()]
+    @app.get("/api/v1/models", response_model=list[ModelInfo], responses=ERRORS, summary="Catalog models")
+    def api_models(request: Request, f: listing.ModelFilters = Depends(listing.model_filters)) -> Any:
+        """The catalog's models, filtered: every filter given must hold (family, MoE or dense, a parameter range in
+        billions, a least context limit in tokens, search text)."""
+        if extra := unknown_params(request, listing.MODEL_FILTERS):
+            return JSONResponse({"detail": extra}, status_code=422)
+        try:
+            return [model_dict(m) for m in f.check().apply(load_models())]
+        except UserError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/api/v1/hardware", response_model=list[HardwareInfo], summary="Catalog GPUs, Macs and CPU/RAM profiles")
-    def api_hardware() -> list[dict[str, Any]]:
-        return [hardware_dict(h) for h in load_hardware()]
+    @app.get("/api/v1/hardware", response_model=list[HardwareInfo], responses=ERRORS,
+             summary="Catalog GPUs, Macs and CPU/RAM profiles")
+    def api_hardware(request: Request, f: listing.HardwareFilters = Depends(listing.hardware_filters)) -> Any:
+        """The catalog's hardware, filtered: every filter given must hold (vendor, kind, a memory range in GiB per
+        device, a least bandwidth in GB/s, a highest launch price in USD, search text)."""
+        if extra := unknown_params(request, listing.HARDWARE_FILTERS):
+            return JSONResponse({"detail": extra}, status_code=422)
+        try:
+            return [hardware_dict(h) for h in f.check().apply(load_hardware())]
+        except UserError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    @app.get("/api/v1/quants", response_model=list[QuantInfo], summary="Quantization formats")
-    def api_quants() -> list[dict[str, Any]]:
+    @app.get("/api/v1/quants", response_model=list[QuantInfo], responses=ERRORS, summary="Quantization formats")
+    def api_quants(request: Request) -> Any:
+        if extra := unknown_params(request, frozenset()):
+            return JSONResponse({"detail": extra}, status_code=422)
         return [quant_dict(q) for q in load_quants()]
 
     return app

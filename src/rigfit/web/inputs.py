@@ -107,7 +107,7 @@ def unknown_params(request: Request, allowed: frozenset[str]) -> str | None:
     if not extra:
         return None
     return (f"unknown query parameter{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} "
-            f"(this endpoint takes: {', '.join(sorted(allowed))})")
+            + (f"(this endpoint takes: {', '.join(sorted(allowed))})" if allowed else "(this endpoint takes none)"))
 
 
 # CLI spellings in engine messages, in API terms: "--gpus" -> "gpus", "--kv-type" -> "kv_type"

@@ -6,6 +6,8 @@ import math
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape
 
+from rigfit import format as fmt
+
 
 def escape(text: object) -> str:
     """XML-escape for text nodes and (double- or single-quoted) attribute values alike."""
@@ -29,19 +31,23 @@ def memory_bar(memory: dict[str, Any], width: int = 900) -> str:
         if w <= 0:
             continue
         rects.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="30" fill="{color}">'
-                     f'<title>{escape(label)}: {memory[key]:.2f} GiB</title></rect>')
+                     f'<title>{escape(label)}: {fmt.gib(memory[key])}</title></rect>')
         x += w
     avail = min(memory["available_gib"] / total * width, width - 1)
     return (f'<svg class="membar" viewBox="0 -4 {width} 38" preserveAspectRatio="none" role="img" '
             f'aria-label="Memory breakdown in GiB">'
             f'<rect width="{width}" height="30" fill="#e2e8f0"/>{"".join(rects)}'
             f'<line x1="{avail:.1f}" x2="{avail:.1f}" y1="-4" y2="34" stroke="#0f172a" stroke-width="2" stroke-dasharray="4 2">'
-            f'<title>available {memory["available_gib"]:.1f} GiB</title></line></svg>')
+            f'<title>available {fmt.gib(memory["available_gib"])}</title></line></svg>')
 
 
 def memory_legend(memory: dict[str, Any]) -> list[tuple[str, float, str]]:
     """(label, GiB, colour) of each part of the bar, for the HTML legend under it."""
     return [(label, memory[key], color) for label, key, color in PARTS]
+
+
+def _value(v: float, unit: str) -> str:
+    return f"{fmt.tps(v)} tok/s" if unit == "tok/s" else fmt.gib(v)
 
 
 def _nice(v: float) -> float:
@@ -72,7 +78,7 @@ def _panel(points: list[dict[str, Any]], key: str, x0: float, width: float, heig
         cx = left + step * (i + 0.5)
         y = top + plot_h - p[key] / vmax * plot_h
         coords.append((cx, y))
-        label = f'{p[key]:.1f} {unit} at {p["context"]:,} tokens'
+        label = f'{_value(p[key], unit)} at {fmt.tokens(p["context"])} tokens'
         if bars:
             fill = "#dc2626" if limit is not None and p[key] > limit else color
             out.append(f'<rect x="{cx - step * 0.3:.1f}" y="{y:.1f}" width="{step * 0.6:.1f}" '
@@ -82,16 +88,16 @@ def _panel(points: list[dict[str, Any]], key: str, x0: float, width: float, heig
         out.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in coords)}" fill="none" '
                    f'stroke="{color}" stroke-width="2.5"/>')
         for (cx, y), p in zip(coords, points):
-            label = f'{p[key]:.1f} {unit} at {p["context"]:,} tokens'
+            label = f'{_value(p[key], unit)} at {fmt.tokens(p["context"])} tokens'
             out.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="4.5" fill="{color}"><title>{escape(label)}</title>'
                        f'</circle><text x="{cx:.1f}" y="{y - 9:.1f}" font-size="13" text-anchor="middle">'
-                       f'{p[key]:.0f}</text>')
+                       f'{fmt.tps(p[key]) if unit == "tok/s" else fmt.gib_num(p[key])}</text>')
     if limit is not None:
         y = top + plot_h - limit / vmax * plot_h
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#0f172a" '
                    f'stroke-dasharray="5 3" stroke-width="1.5"/><text x="{left + plot_w}" y="{y - 5:.1f}" '
                    f'font-size="13" text-anchor="end" stroke="#fff" stroke-width="3" paint-order="stroke">'
-                   f'available {limit:.1f} GiB</text>')
+                   f'available {fmt.gib(limit)}</text>')
     out.append("</g>")
     return "".join(out)
 
@@ -116,8 +122,9 @@ def context_chart(points: list[dict[str, Any]]) -> str:
 def badge(model: str, hardware: str, grade: str, score: float, decode: float, verdict: str) -> str:
     color = GRADE_COLORS.get(grade, "#334155")
     text = f"{model} on {hardware}"
-    right = {"no": "F · won't run", "runs_too_slow": f"{grade} {score:.0f} · too slow ({decode:.1f} tok/s)"}.get(
-        verdict, f"{grade} {score:.0f} · {decode:.0f} tok/s")
+    right = {"no": "F · won't run",
+             "runs_too_slow": f"{grade} {fmt.score(score)} · too slow ({fmt.tps(decode)} tok/s)"}.get(
+        verdict, f"{grade} {fmt.score(score)} · {fmt.tps(decode)} tok/s")
     lw = max(120, int(len(text) * 6.4) + 16)
     rw = int(len(right) * 6.6) + 16
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + rw}" height="22" role="img" '
@@ -137,10 +144,10 @@ def need_meter(memory: dict[str, Any], width: int = 640) -> str:
     pct = memory["percent_of_available"]
     color = "#16a34a" if pct is not None and pct <= 90 else "#d97706" if pct is not None and pct <= 100 else "#2563eb"
     return (f'<svg class="meter" viewBox="0 0 {width} 14" preserveAspectRatio="none" role="img" '
-            f'aria-label="{need:.2f} GiB needed of {avail:.2f} GiB available">'
+            f'aria-label="{fmt.gib(need)} needed of {fmt.gib(avail)} available">'
             f'<rect width="{width}" height="14" rx="7" fill="#e2e8f0"/>'
-            f'<rect width="{fit_w:.1f}" height="14" rx="7" fill="{color}"><title>{need:.2f} GiB needed</title></rect>'
+            f'<rect width="{fit_w:.1f}" height="14" rx="7" fill="{color}"><title>{fmt.gib(need)} needed</title></rect>'
             + (f'<rect x="{avail * scale:.1f}" width="{over_w:.1f}" height="14" fill="#dc2626">'
-               f'<title>{memory["over_gib"]:.2f} GiB over capacity</title></rect>' if over_w > 0 else "")
+               f'<title>{fmt.gib(memory["over_gib"])} over capacity</title></rect>' if over_w > 0 else "")
             + f'<line x1="{avail * scale:.1f}" x2="{avail * scale:.1f}" y1="0" y2="14" stroke="#0f172a" stroke-width="2"/>'
             f'</svg>')
