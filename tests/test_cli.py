@@ -165,3 +165,18 @@ def test_a_bug_is_one_line_without_traceback(monkeypatch):
     res = run("check", "Llama 3.1 8B", "RTX 3090")
     assert res.exit_code == 1
     assert "internal error (TypeError)" in one_line(res)
+
+
+def test_a_name_that_stops_at_the_product_says_which_configuration_it_answers_for():
+    # "m4 max" names no single entry: Apple sells it as 32-core/36GB and 40-core/48, 64, 128GB (apple.yaml)
+    r = runner.invoke(app, ["check", "Llama 3.1 8B", "m4 max", "--json"])
+    assert r.exit_code == 0, r.output
+    side = json.loads(r.output)["resolved_from"]["hardware"]
+    assert side == {"typed": "m4 max", "answered_for": "Apple M4 Max 32-core GPU 36GB",
+                    "variants": ["Apple M4 Max 40-core GPU 48GB", "Apple M4 Max 40-core GPU 64GB",
+                                 "Apple M4 Max 40-core GPU 128GB"]}
+    text = runner.invoke(app, ["check", "Llama 3.1 8B", "m4 max"]).output
+    assert "'m4 max' was read as Apple M4 Max 32-core GPU 36GB" in " ".join(text.split())
+    # exact names (any case) are not flagged
+    exact = runner.invoke(app, ["check", "llama 3.1 8b", "Apple M4 Max 40-core GPU 128GB", "--json"])
+    assert json.loads(exact.output)["resolved_from"] is None

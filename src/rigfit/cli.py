@@ -129,15 +129,15 @@ def check(
     name, "2x NAME", "NAME + NAME", or local (this machine).
     """
     from rigfit.output import report_dict
-    from rigfit.query import Query, run_query
+    from rigfit.query import Query, resolved_from, run_query
 
+    q = Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host, offline=offline)
     try:
-        rep = run_query(Query(model, hardware, quant, context, workload, mode, gpus, kv_type, host, offline=offline),
-                        shared=False)  # one report: compute only the rows and columns it needs
+        rep = run_query(q, shared=False)  # one report: compute only the rows and columns it needs
     except UserError as exc:
         fail(str(exc))
         return
-    data = report_dict(rep)
+    data = report_dict(rep, resolved_from(q, rep.request))
     if as_json:
         emit_json(data)
         return
@@ -160,6 +160,11 @@ def render_check(d: dict[str, Any]) -> None:
         + f". Backend {s['backend']}, workload {fmt.label(s['workload'])}, mode {fmt.label(s['mode'])}."
     )
     console.print(Panel(Text.assemble(head, "\n", summary), expand=False))
+    for side in (d.get("resolved_from") or {}).values():
+        line = f"{side['typed']!r} was read as {side['answered_for']}"
+        if side.get("variants"):
+            line += f"; it also comes as {', '.join(side['variants'])}: name one to check it"
+        console.print(Text(line + "."), style="yellow")
 
     key = Table.grid(padding=(0, 3))
     limits = d["context_limits"]

@@ -206,7 +206,8 @@ def quant_row_dict(r: QuantRow) -> dict[str, Any]:
     }
 
 
-def report_dict(rep: Report) -> dict[str, Any]:
+def report_dict(rep: Report, resolved_from: dict[str, dict] | None = None) -> dict[str, Any]:
+    """resolved_from: query.resolved_from, how typed names that were not exact were read (None: all exact)."""
     req, main = rep.request, rep.main
     conc = req.mode.concurrency
     out: dict[str, Any] = {
@@ -267,6 +268,7 @@ def report_dict(rep: Report) -> dict[str, Any]:
         "sources": rep.sources,
         "downloads": [{"format": fmt, "repo": repo, "url": f"https://huggingface.co/{repo}", "seen": seen}
                       for fmt, repo, seen in rep.repos],
+        "resolved_from": resolved_from,
     }
     if rep.naive_offload is not None:
         n = rep.naive_offload

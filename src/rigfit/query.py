@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from rigfit.errors import UserError
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
 from rigfit.catalog.catalog import Catalog, get_catalog
+from rigfit.catalog.resolve import normalize
+from rigfit.catalog.variants import variants
 from rigfit.catalog.workloads import find_mode, find_workload
 from rigfit.estimate.evaluate import Request
 from rigfit.estimate.matrix import Settings
@@ -151,6 +153,27 @@ def settle(arch: Architecture, hw: Hardware, q: Query, catalog: Catalog | None =
         raise UserError(f"the host must be a CPU/RAM profile (see `rigfit hardware --vendor cpu`), got {host.name}")
     return Request(arch=arch, hw=hw, quant=quant, workload=workload, mode=mode, context=q.context,
                    kv_type=q.kv_type, host=host, backend=q.backend)
+
+
+def _named_exactly(text: str, entry: Architecture | Hardware) -> bool:
+    key = normalize(text)
+    return key in {normalize(entry.name), *(normalize(a) for a in entry.aliases)}
+
+
+def resolved_from(q: Query, req: Request, catalog: Catalog | None = None) -> dict[str, dict] | None:
+    """How names that are not an entry's own name or alias were read, so an answer never silently stands for its
+    closest match: {"model": {"typed", "answered_for"}, "hardware": {"typed", "answered_for", "variants"}}, the
+    variants being the product's other configurations ("m4 max" -> 36GB, also 48/64/128GB). None when every name
+    was exact (or a file, a hub id, this machine or a device list)."""
+    catalog = catalog or get_catalog()
+    out: dict[str, dict] = {}
+    if catalog.model_row(req.arch) is not None and not _named_exactly(q.model, req.arch):
+        out["model"] = {"typed": q.model, "answered_for": req.arch.name}
+    hw = req.hw
+    if catalog.hardware_col(hw) is not None and hw.count == 1 and not _named_exactly(q.hardware, hw):
+        out["hardware"] = {"typed": q.hardware, "answered_for": hw.name,
+                           "variants": [v.name for v in variants(hw) if v.name != hw.name]}
+    return out or None
 
 
 def build_request(q: Query) -> Request:

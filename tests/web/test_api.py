@@ -363,3 +363,12 @@ def test_openapi_carries_the_full_response_schema(client):
     assert "report_dict" not in str(spec) and "--gpus" not in str(spec)
     docs = client.get("/docs").text
     assert "total_gib" in docs and "tokens/s" in docs and "ErrorDetail" in docs and "SGLang" in docs
+
+
+def test_api_says_which_configuration_a_product_name_was_read_as(client):
+    r = client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": "m4 max"})
+    assert r.status_code == 200
+    side = r.json()["resolved_from"]["hardware"]
+    assert side["answered_for"] == "Apple M4 Max 32-core GPU 36GB" and "Apple M4 Max 40-core GPU 128GB" in side["variants"]
+    exact = client.get("/api/v1/estimate", params={"model": "Llama 3.1 8B", "hardware": "RTX 4090"}).json()
+    assert exact["resolved_from"] is None

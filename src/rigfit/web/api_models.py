@@ -258,6 +258,20 @@ class Estimate(Strict):
     sources: dict[str, str] = F("Where the commands' files come from: gguf, mlx, vllm (verified repository or a hub "
                                 "search), checkpoint (the model's own)")
     downloads: list[Download] = F("Verified Hugging Face repositories of this model, per format")
+    resolved_from: Optional[ResolvedFrom] = F("How names that were not an entry's exact name or alias were read "
+                                              "(null when both were exact)")
+
+
+class ResolvedName(Strict):
+    typed: str = F("The name as given")
+    answered_for: str = F("The catalog entry this answer is for")
+    variants: Optional[list[str]] = F("Other configurations of that hardware (memory sizes, core counts): name one "
+                                      "to check it", default=None)
+
+
+class ResolvedFrom(Strict):
+    model: Optional[ResolvedName] = F("The model name, when it was not exact", default=None)
+    hardware: Optional[ResolvedName] = F("The hardware name, when it was not exact", default=None)
 
 
 class Download(Strict):

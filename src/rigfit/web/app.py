@@ -59,6 +59,7 @@ from rigfit.query import (
     report,
     resolve_hardware,
     resolve_matrix,
+    resolved_from,
     run_query,
     settle,
 )
@@ -100,7 +101,8 @@ def cached_report(model: str, hardware: str, inp: Inputs = Inputs()) -> dict[str
     """The API: names as a user typed them, resolved once (a public server: catalog models, the hub's cache)."""
     public = ServeConfig.from_env().public
     q = replace(inp.query(web_model(model), hardware), offline=public, allow_local=not public)
-    return report_dict(run_query(q))
+    rep = run_query(q)
+    return report_dict(rep, resolved_from(q, rep.request))
 
 
 @single_flight
@@ -291,7 +293,8 @@ def add_security_headers(request: Request, response: Response) -> Response:
     return response
 
 
-def create_app() -> FastAPI:
+def create_app(config: ServeConfig | None = None) -> FastAPI:
+    """The site and API; `config` defaults to the environment `rigfit serve` sets (uvicorn calls this factory)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     @asynccontextmanager
@@ -303,7 +306,7 @@ def create_app() -> FastAPI:
     # rendered from the same OpenAPI document (served at /openapi.json).
     app = FastAPI(title="rigfit", description="Will this LLM run on this hardware, and how well?", version="1",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
-    config = ServeConfig.from_env()
+    config = config or ServeConfig.from_env()
     if config.public:
         app.router.route_class = InlineRoute
     # The last added runs first: headers on every answer (admission control's 503s included), then admission.

@@ -89,6 +89,8 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
     import httpx
 
     from rigfit.web.app import create_app, pair_report
+    from rigfit.web.inputs import Inputs
+    from rigfit.web.serving import ServeConfig
 
     stats = ExportStats()
     every_path = site_paths(all_models, hardware, everything)
@@ -96,7 +98,10 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
              if first or p.startswith(("/can-run/", "/embed/", "/card/", "/models/"))]
     static = [f"/static/{f.name}" for f in (Path(__file__).parent / "static").iterdir() if f.is_file()] if first else []
     wanted = {file_for(p) for p in every_path + static} | {"static/"}
-    app = create_app()
+    # a static site is public (it names itself by base_url, never answers for the exporting machine), and public
+    # pages run on the event loop: no worker thread per page
+    app = create_app(ServeConfig(public=True, base_url=base_url))
+    pairs = {f"/card/{slug(m.name)}-on-{slug(h.name)}.svg": (m, h) for m in models for h in hardware}
     # the application in-process, its start-up included, without a server or threads between us and it
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://export") as client:
@@ -110,10 +115,10 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
                     body = relink(r.text, wanted, base_url, stats).encode()
                     stats.pages += 1
                 write(out, file_for(path), body, stats)
-    for m in models:  # the JSON of each pair: the object /api/v1/estimate answers at default settings
-        for h in hardware:
-            data = json.dumps(pair_report(m, h), ensure_ascii=False)
-            write(out, f"can-run/{slug(m.name)}-on-{slug(h.name)}.json", data.encode(), stats)
+                if path in pairs:  # the pair's JSON (what /api/v1/estimate answers at default settings), while
+                    m, h = pairs[path]  # its report is still in the page cache
+                    data = json.dumps(pair_report(m, h, Inputs()), ensure_ascii=False)  # the page's cache key
+                    write(out, f"can-run/{slug(m.name)}-on-{slug(h.name)}.json", data.encode(), stats)
     if first:
         write(out, "sitemap.xml", sitemap(sorted(p for p in every_path if not p.startswith(("/card/", "/embed/"))),
                                           base_url).encode(), stats)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rigfit.catalog import NotFound, find_hardware, find_model, load_hardware, load_models
 from rigfit.catalog.resolve import hardware_index, model_index, tokens
+from rigfit.catalog.variants import variant_base, variants  # noqa: F401 - the site's search names them
 from rigfit.model import Architecture, Hardware
 
 MEMORY = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:gb|gib|g)\b", re.I)
-CORE_COUNT = re.compile(r"\s*\d+-core (?:CPU|GPU)", re.I)
-MEMORY_SUFFIX = re.compile(r"\s*\d+\s*GB$", re.I)
 
 
 @dataclass
@@ -23,25 +21,6 @@ class Side:
     entry: Architecture | Hardware | None = None
     candidates: list = field(default_factory=list)
     exact: bool = False  # the text is an entry's full name or alias, not a partial match
-
-
-def variant_base(h: Hardware) -> tuple[str, str]:
-    """'Apple M4 Max 40-core GPU 128GB' -> ('apple', 'Apple M4 Max'): the product without its configuration."""
-    return h.vendor, MEMORY_SUFFIX.sub("", CORE_COUNT.sub("", h.name)).strip()
-
-
-@lru_cache(maxsize=1)
-def _variant_groups() -> dict[tuple[str, str], tuple[Hardware, ...]]:
-    groups: dict[tuple[str, str], list[Hardware]] = {}
-    for h in load_hardware():
-        groups.setdefault(variant_base(h), []).append(h)
-    return {k: tuple(sorted(v, key=lambda h: (h.memory_gib, h.name))) for k, v in groups.items()}
-
-
-def variants(h: Hardware) -> tuple[Hardware, ...]:
-    """The memory and core-count configurations of the same product (empty when it comes in one)."""
-    group = _variant_groups().get(variant_base(h), ())
-    return group if len(group) > 1 else ()
 
 
 def _superset(index, text: str) -> list:  # type: ignore[no-untyped-def]
