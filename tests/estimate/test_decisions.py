@@ -216,6 +216,17 @@ def test_context_chart_slows_with_depth_for_full_attention():
     assert points[-1].total_gib - points[0].total_gib == pytest.approx((131072 - 4096) * 128 / 2**20, rel=0.02)
 
 
+def test_context_chart_of_a_catalog_device_is_its_own_sweep():
+    """A catalog device's chart is read from the model's sweep over every device (computed once for all its pages);
+    a device outside the catalog (a renamed copy) is swept alone: the points must be the same."""
+    from rigfit.estimate.report import context_sweep
+
+    req = resolve(Query("Qwen3 30B A3B", "RTX 3060 12GB"))
+    alone = replace(req, hw=replace(req.hw, name="RTX 3060 12GB (copy)", aliases=()))
+    contexts = (4096, 32768, 131072)
+    assert context_sweep(CATALOG, req, contexts) == context_sweep(CATALOG, alone, contexts)
+
+
 def test_verdict_function_on_every_status():
     r = rep("Llama 3.1 8B", "RTX 4090")
     ev = r.main

@@ -13,7 +13,7 @@ from rigfit.estimate.evaluate import Evaluation, Request, effective_context, lar
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
 from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, settings_of, upgrades
-from rigfit.estimate.matrix import Cells, RowTokens, catalog_cells, cell_evaluation, compute, pair_cell
+from rigfit.estimate.matrix import Cells, RowTokens, Settings, catalog_cells, cell_evaluation, compute, pair_cell
 from rigfit.estimate.speed import decode_tokens_per_s
 from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
 from rigfit.model.architecture import Architecture
@@ -254,19 +254,29 @@ class SweepPoint:
     available_gib: float
 
 
+@lru_cache(maxsize=64)  # a sweep over the whole catalog's devices is ~0.5 MB of arrays
+def _sweep_cells(catalog, arch: Architecture, hardware: tuple[Hardware, ...], settings: Settings,  # type: ignore[no-untyped-def]
+                 ctxs: tuple[int, ...]) -> Cells:
+    models = repeat_rows(model_table((arch,)), len(ctxs))
+    c = np.array([effective_context(arch, x) for x in ctxs])
+    rows = RowTokens(context=c, prompt=c, prefix=np.zeros_like(c), depth=c)
+    return compute(models, hardware_table(hardware), settings, catalog.family_vendors[settings.quant.family], rows)
+
+
 def context_sweep(catalog, req: Request, contexts: tuple[int, ...]) -> tuple[SweepPoint, ...]:  # type: ignore[no-untyped-def]
     """Decode at a full context of each size and TTFT for a prompt of that size: one matrix computation over the
     model repeated once per context."""
     ctxs = tuple(c for c in contexts if c <= req.arch.max_context)
     if not ctxs:
         return ()
-    models = repeat_rows(model_table((req.arch,)), len(ctxs))
-    c = np.array([effective_context(req.arch, x) for x in ctxs])
-    rows = RowTokens(context=c, prompt=c, prefix=np.zeros_like(c), depth=c)
-    cells: Cells = compute(models, hardware_table((req.hw,)), settings_of(req), catalog.family_vendors[req.quant.family], rows)
+    j = catalog.hardware_col(req.hw)
+    if j is not None:  # a catalog device: the model's sweep on every device at once, kept for its other pages
+        cells = _sweep_cells(catalog, req.arch, catalog.hardware, settings_of(req), ctxs)
+    else:
+        cells, j = _sweep_cells(catalog, req.arch, (req.hw,), settings_of(req), ctxs), 0
     out = []
     for k, ctx in enumerate(ctxs):
-        ev = cell_evaluation(cells, k, 0)
+        ev = cell_evaluation(cells, k, j)
         p = ev.placement
         out.append(SweepPoint(ctx, p.status, ev.decode_tps, ev.ttft_s, ev.need.total / 2**30,
                               (p.device_capacity * p.n_devices + ev.need.headroom) / 2**30))
