@@ -310,7 +310,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     if config.public:
         app.router.route_class = InlineRoute
     # The last added runs first: headers on every answer (admission control's 503s included), then admission.
-    app.add_middleware(Admission, config=config)
+    if config.admission:
+        app.add_middleware(Admission, config=config)
     app.add_middleware(SiteHeaders)
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug, why=docs.WHY)
     templates.env.filters.update({name: getattr(fmt, name) for name in FORMAT_FILTERS})

@@ -100,7 +100,7 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
     wanted = {file_for(p) for p in every_path + static} | {"static/"}
     # a static site is public (it names itself by base_url, never answers for the exporting machine), and public
     # pages run on the event loop: no worker thread per page
-    app = create_app(ServeConfig(public=True, base_url=base_url))
+    app = create_app(ServeConfig(public=True, base_url=base_url, admission=False))
     pairs = {f"/card/{slug(m.name)}-on-{slug(h.name)}.svg": (m, h) for m in models for h in hardware}
     # the application in-process, its start-up included, without a server or threads between us and it
     async with app.router.lifespan_context(app):
@@ -112,7 +112,8 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
                     continue
                 body = r.content
                 if r.headers.get("content-type", "").startswith("text/html"):
-                    body = relink(r.text, wanted, base_url, stats).encode()
+                    if base_url:  # without a live site to point at, every link stays as it is
+                        body = relink(r.text, wanted, base_url, stats).encode()
                     stats.pages += 1
                 write(out, file_for(path), body, stats)
                 if path in pairs:  # the pair's JSON (what /api/v1/estimate answers at default settings), while
