@@ -27,6 +27,12 @@ MALFORMED = (TypeError, ValueError, KeyError, IndexError, AttributeError, Overfl
 # Activations of plain (up, down) MLPs; every other hidden_act names a gated FFN (gate, up, down). Apertus' xIELU MLP
 # has no gate (transformers ApertusMLP: up_proj, down_proj).
 NON_GATED_ACTS = ("relu2", "gelu", "gelu_new", "xielu")
+# Gemma MLPs are gated (GeGLU: transformers GemmaMLP has gate_proj, up_proj, down_proj) although Gemma 1 configs say
+# hidden_act "gelu".
+GATED_MODEL_TYPES = ("gemma",)
+# Config classes whose tie_word_embeddings defaults to True when the key is absent (transformers GPT2Config,
+# GemmaConfig/Gemma2Config/Gemma3TextConfig, CohereConfig); every other class defaults to False.
+TIED_BY_DEFAULT = ("gpt2", "gemma", "cohere")
 # Newer nemotron_h configs (Nemotron 3 Ultra, 3.5) list layers_block_type instead of hybrid_override_pattern.
 NEMOTRON_BLOCK_CHARS = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
 LAYER_TYPE_CHARS = {"full_attention": "F", "attention": "F", "sliding_attention": "S", "chunked_attention": "C",
@@ -132,6 +138,21 @@ def _short_conv(hidden: int, kernel: int) -> dict[str, Any]:
             "conv_kernel": kernel}
 
 
+def _gated(cfg: dict[str, Any]) -> bool:
+    """Whether the MLP has a gate: from the activation's name (GPT-2, GPT-J and Phi-2 call it activation_function),
+    except for model types whose gated MLP is named after a plain activation."""
+    if str(cfg.get("model_type", "")).startswith(GATED_MODEL_TYPES):
+        return True
+    act = _first(cfg, "hidden_act", "mlp_hidden_act", "activation_function", default="silu")
+    return str(act) not in NON_GATED_ACTS
+
+
+def _tied(cfg: dict[str, Any]) -> bool:
+    if cfg.get("tie_word_embeddings") is not None:
+        return bool(cfg["tie_word_embeddings"])
+    return str(cfg.get("model_type", "")).startswith(TIED_BY_DEFAULT)
+
+
 def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     """The catalog-schema dict for a config (params_b left to the caller)."""
     if isinstance(cfg.get("text_config"), dict):
@@ -150,16 +171,16 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         bounded(heads, "attention heads", MAX_HEADS)
     if cfg.get("head_dim") is None and hidden % heads:
         raise ValueError(f"{name}: hidden size {hidden} is not a multiple of {heads} attention heads (and no head_dim)")
-    kv = _first(cfg, "num_key_value_heads", "n_head_kv", default=1 if cfg.get("multi_query") else heads)
+    kv = _first(cfg, "num_key_value_heads", "n_head_kv", "multi_query_group_num",  # ChatGLM: multi_query_group_num
+                default=1 if cfg.get("multi_query") else heads)
     max_ctx = int(_first(cfg, "max_position_embeddings", "n_positions", "seq_length", default=4096))
     mixers = _mixers(cfg, n, max_ctx)
     entry: dict[str, Any] = {
         "name": name, "source": source, "hf_repo": cfg.get("_name_or_path", ""),
-        "vocab_size": int(cfg["vocab_size"]), "hidden_size": hidden, "num_layers": n, "num_heads": heads,
+        "vocab_size": int(_first(cfg, "vocab_size", "padded_vocab_size") or cfg["vocab_size"]), "hidden_size": hidden, "num_layers": n, "num_heads": heads,
         "num_kv_heads": bounded(kv, "num_kv_heads", MAX_HEADS), "head_dim": int(_first(cfg, "head_dim", default=hidden // heads)),
         "intermediate_size": int(_first(cfg, "intermediate_size", "ffn_hidden_size", "n_inner", default=4 * hidden)),
-        "tie_embeddings": bool(cfg.get("tie_word_embeddings", False)), "max_context": max_ctx, "mixers": mixers,
-        "ffn_gated": str(cfg.get("hidden_act", cfg.get("mlp_hidden_act", "silu"))) not in NON_GATED_ACTS,
+        "tie_embeddings": _tied(cfg), "max_context": max_ctx, "mixers": mixers, "ffn_gated": _gated(cfg),
     }
     if set("SC") & set(mixers):
         entry["sliding_window"] = int(_first(cfg, "sliding_window", "attention_chunk_size"))
