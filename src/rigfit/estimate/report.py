@@ -9,11 +9,11 @@ from functools import lru_cache
 import numpy as np
 
 from rigfit.estimate.commands import model_sources, run_commands, vllm_command, vllm_repo
-from rigfit.estimate.evaluate import Evaluation, Request, effective_context, largest_context, workload_tokens
+from rigfit.estimate.evaluate import Evaluation, Request, effective_context, evaluate, largest_context, workload_tokens
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
 from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, settings_of, upgrades
-from rigfit.estimate.matrix import Cells, RowTokens, Settings, catalog_cells, cell_evaluation, compute, pair_cell
+from rigfit.estimate.matrix import SHARED, Cells, RowTokens, Settings, catalog_cells, cell_evaluation, compute
 from rigfit.estimate.speed import decode_tokens_per_s
 from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
 from rigfit.model.architecture import Architecture
@@ -84,8 +84,20 @@ def verdict(ev: Evaluation) -> str:
 
 
 def cell(catalog, req: Request, shared: bool = True) -> Evaluation:  # type: ignore[no-untyped-def]
-    cells, i, j = pair_cell(catalog, req.arch, req.hw, settings_of(req), shared)
-    return cell_evaluation(cells, i, j)
+    """One evaluation: read from the whole-catalog matrix kept for this setting when there is one; otherwise the
+    scalar reference, which for a single cell costs less than a 1x1 matrix (tests/estimate/test_matrix.py holds
+    the two paths equal over the whole catalog)."""
+    if shared:
+        i, j = catalog.model_row(req.arch), catalog.hardware_col(req.hw)
+        kept = SHARED.peek(catalog, settings_of(req)) if i is not None and j is not None else None
+        if kept is not None:
+            return cell_evaluation(kept, i, j)
+    return _evaluated(req)
+
+
+@lru_cache(maxsize=1024)  # a page asks for its main cell again as one of its quant rows
+def _evaluated(req: Request) -> Evaluation:
+    return evaluate(req)
 
 
 def no_fit_reason(ev: Evaluation, quant: Quant) -> Note:
