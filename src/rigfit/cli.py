@@ -428,12 +428,13 @@ def serve(
     console.print(f"rigfit web site at http://{escape(host)}:{port}/  (API: /api/v1/estimate, docs: /docs)"
                   + ("  (public)" if public else ""))
     # Admission control (web/serving.py) answers 503 + Retry-After past max_active + max_waiting requests; uvicorn's
-    # own limit (a bare 503) is the backstop at four times that, and a short accept backlog keeps the kernel from
-    # queueing thousands more. SIGTERM: stop accepting, finish what is in flight for at most 5 s, exit.
+    # own limit (a bare 503) is the backstop at four times that. The accept backlog is deep enough (1,024) that a burst
+    # never overflows it: an overflow drops the SYN and the client (or a health probe) waits a full second to retry,
+    # where an accepted connection gets its 503 in milliseconds. SIGTERM: stop accepting, finish what is in flight for at most 5 s, exit.
     try:
         uvicorn.run("rigfit.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", timeout_graceful_shutdown=5, limit_concurrency=4 * (max_active + max_waiting),
-                    backlog=64)
+                    backlog=1024)
     except OSError as exc:  # address in use, no such address, no permission for a low port
         fail(f"cannot listen on {host}:{port} ({exc.strerror or exc})")
 
