@@ -93,11 +93,6 @@ INDEX_OR_ENCYCLOPEDIA = re.compile(
 # Entries whose specs/msrp still cite only such pages (issue 11): this list may only shrink; the test below fails if an
 # entry listed here has been fixed (remove it) or one not listed cites only weak pages.
 PENDING_PRIMARY_SOURCE = {
-    ("specs", n) for n in (
-        "AMD Instinct MI100", "AMD Instinct MI210", "AMD Instinct MI250", "Intel Arc A380", "Intel Arc A750",
-        "Intel Arc A770 16GB", "Intel Arc Pro B50", "Intel Arc Pro B60", "Radeon RX 5700 XT", "Radeon RX 6700 XT",
-        "Radeon RX 7600")
-} | {
     ("msrp", n) for n in (
         "GTX 1060 6GB", "GTX 1070", "GTX 1660 Super", "RTX 2060", "RTX 2060 Super", "RTX 2070 Super",
         "RTX 2080 Super", "RTX 3060 12GB", "RTX 3060 Ti", "RTX 3070 Ti", "RTX 3080 Ti", "RTX 4070",
