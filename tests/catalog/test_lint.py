@@ -95,8 +95,7 @@ INDEX_OR_ENCYCLOPEDIA = re.compile(
 PENDING_PRIMARY_SOURCE = {
     ("msrp", n) for n in (
         "GTX 1060 6GB", "GTX 1070", "GTX 1660 Super", "RTX 2060", "RTX 2060 Super", "RTX 2070 Super",
-        "RTX 2080 Super", "RTX 3060 12GB", "RTX 3060 Ti", "RTX 3070 Ti", "RTX 3080 Ti", "RTX 4070",
-        "RTX 4070 Super", "RTX 4070 Ti", "RTX 4070 Ti Super", "RTX 4080 Super")
+        "RTX 2080 Super", "RTX 3060 12GB", "RTX 3070 Ti", "RTX 3080 Ti", "RTX 4070", "RTX 4070 Ti")
 }
 
 
