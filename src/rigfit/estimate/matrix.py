@@ -634,6 +634,13 @@ def _kept(catalog: "Catalog", settings: Settings, shared: bool) -> Cells | None:
     return SHARED.peek(catalog, settings) if shared else None
 
 
+def kept_evaluation(catalog: "Catalog", arch: Architecture, hw: Hardware, settings: Settings) -> Evaluation | None:
+    """The cell of a whole-catalog matrix already kept for this setting, or None (nothing is computed)."""
+    i, j = catalog.model_row(arch), catalog.hardware_col(hw)
+    kept = SHARED.peek(catalog, settings) if i is not None and j is not None else None
+    return cell_evaluation(kept, i, j) if kept is not None else None  # type: ignore[arg-type]
+
+
 def pair_cell(catalog: "Catalog", arch: Architecture, hw: Hardware, settings: Settings,
               shared: bool = True) -> tuple[Cells, int, int]:
     i, j = catalog.model_row(arch), catalog.hardware_col(hw)

@@ -13,7 +13,15 @@ from rigfit.estimate.evaluate import Evaluation, Request, effective_context, eva
 from rigfit.estimate.explain import Bottleneck, Note, advice, bottleneck, note
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FITS, LAYER_OFFLOAD, NO_FIT, TIGHT, layer_offload_only, place
 from rigfit.estimate.market import RANK_LADDER, Ranked, Upgrade, rank_models, settings_of, upgrades
-from rigfit.estimate.matrix import SHARED, Cells, RowTokens, Settings, catalog_cells, cell_evaluation, compute
+from rigfit.estimate.matrix import (
+    Cells,
+    RowTokens,
+    Settings,
+    catalog_cells,
+    cell_evaluation,
+    compute,
+    kept_evaluation,
+)
 from rigfit.estimate.speed import decode_tokens_per_s
 from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
 from rigfit.model.architecture import Architecture
@@ -87,12 +95,8 @@ def cell(catalog, req: Request, shared: bool = True) -> Evaluation:  # type: ign
     """One evaluation: read from the whole-catalog matrix kept for this setting when there is one; otherwise the
     scalar reference, which for a single cell costs less than a 1x1 matrix (tests/estimate/test_matrix.py holds
     the two paths equal over the whole catalog)."""
-    if shared:
-        i, j = catalog.model_row(req.arch), catalog.hardware_col(req.hw)
-        kept = SHARED.peek(catalog, settings_of(req)) if i is not None and j is not None else None
-        if kept is not None:
-            return cell_evaluation(kept, i, j)
-    return _evaluated(req)
+    kept = kept_evaluation(catalog, req.arch, req.hw, settings_of(req)) if shared else None
+    return kept if kept is not None else _evaluated(req)
 
 
 @lru_cache(maxsize=1024)  # a page asks for its main cell again as one of its quant rows
