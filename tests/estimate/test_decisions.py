@@ -224,7 +224,8 @@ def test_context_chart_of_a_catalog_device_is_its_own_sweep():
     req = resolve(Query("Qwen3 30B A3B", "RTX 3060 12GB"))
     alone = replace(req, hw=replace(req.hw, name="RTX 3060 12GB (copy)", aliases=()))
     contexts = (4096, 32768, 131072)
-    assert context_sweep(CATALOG, req, contexts) == context_sweep(CATALOG, alone, contexts)
+    assert context_sweep(CATALOG, req, contexts, every_device=True) == context_sweep(CATALOG, alone, contexts)
+    assert context_sweep(CATALOG, req, contexts, every_device=True) == context_sweep(CATALOG, req, contexts)
 
 
 def test_verdict_function_on_every_status():

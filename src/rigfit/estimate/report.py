@@ -279,14 +279,16 @@ def _sweep_cells(catalog, arch: Architecture, hardware: tuple[Hardware, ...], se
     return compute(models, hardware_table(hardware), settings, catalog.family_vendors[settings.quant.family], rows)
 
 
-def context_sweep(catalog, req: Request, contexts: tuple[int, ...]) -> tuple[SweepPoint, ...]:  # type: ignore[no-untyped-def]
+def context_sweep(catalog, req: Request, contexts: tuple[int, ...],  # type: ignore[no-untyped-def]
+                  every_device: bool = False) -> tuple[SweepPoint, ...]:
     """Decode at a full context of each size and TTFT for a prompt of that size: one matrix computation over the
-    model repeated once per context."""
+    model repeated once per context. every_device: sweep the model on every catalog device at once and keep it
+    (a static export asks for all of them in turn; a server's visitors ask for pairs at random)."""
     ctxs = tuple(c for c in contexts if c <= req.arch.max_context)
     if not ctxs:
         return ()
-    j = catalog.hardware_col(req.hw)
-    if j is not None:  # a catalog device: the model's sweep on every device at once, kept for its other pages
+    j = catalog.hardware_col(req.hw) if every_device else None
+    if j is not None:
         cells = _sweep_cells(catalog, req.arch, catalog.hardware, settings_of(req), ctxs)
     else:
         cells, j = _sweep_cells(catalog, req.arch, (req.hw,), settings_of(req), ctxs), 0

@@ -116,13 +116,13 @@ def request_for(arch: Architecture, hw: Hardware, inp: Inputs = Inputs()) -> Est
 
 
 @single_flight
-def context_points(arch: Architecture, hw: Hardware, inp: Inputs) -> list[dict]:
+def context_points(arch: Architecture, hw: Hardware, inp: Inputs, every_device: bool = False) -> list[dict]:
     """Decode at a full context of each size, TTFT for a prompt of that size, and memory (4K..128K, capped at the
     model's maximum): one engine call (estimate.report.context_sweep)."""
     req = request_for(arch, hw, replace(inp, context=None))
     return [{"context": p.context, "decode_tps": round(p.decode_tps, 1), "ttft_s": round(p.ttft_s, 2),
              "total_gib": round(p.total_gib, 2), "available_gib": round(p.available_gib, 2), "fit": p.fit}
-            for p in context_sweep(get_catalog(), req, CHART_CONTEXTS)]
+            for p in context_sweep(get_catalog(), req, CHART_CONTEXTS, every_device)]
 
 
 @single_flight
@@ -310,7 +310,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     if config.public:
         app.router.route_class = InlineRoute
     # The last added runs first: headers on every answer (admission control's 503s included), then admission.
-    if config.admission:
+    if not config.bulk:
         app.add_middleware(Admission, config=config)
     app.add_middleware(SiteHeaders)
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug, why=docs.WHY)
@@ -439,7 +439,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         # the embed card and badge show the same state as this page (defaults left out of the URL)
         shown = replace(canon, host=state["host"]).changed()
         suffix = ("?" + urlencode(shown)) if shown else ""
-        points = context_points(arch, hw, canon)
+        points = context_points(arch, hw, canon, config.bulk)
         return templates.TemplateResponse(request, "pair.html", {
             "canonical": (config.base_url or str(request.base_url).rstrip("/")) + base + suffix, "d": d, "link": link, "state": state, "modes": load_modes(), "workloads": load_workloads(),
             "contexts": CHART_CONTEXTS, "base_url": base, "kv_types": list(KV_TYPE_BYTES),

@@ -100,7 +100,7 @@ async def _export(out: Path, models: list[Architecture], hardware: list[Hardware
     wanted = {file_for(p) for p in every_path + static} | {"static/"}
     # a static site is public (it names itself by base_url, never answers for the exporting machine), and public
     # pages run on the event loop: no worker thread per page
-    app = create_app(ServeConfig(public=True, base_url=base_url, admission=False))
+    app = create_app(ServeConfig(public=True, base_url=base_url, bulk=True))
     pairs = {f"/card/{slug(m.name)}-on-{slug(h.name)}.svg": (m, h) for m in models for h in hardware}
     # the application in-process, its start-up included, without a server or threads between us and it
     async with app.router.lifespan_context(app):

@@ -33,7 +33,9 @@ class ServeConfig:
     max_active: int = 1  # requests computed at once per worker: one core each; pages run on the loop (public)
     max_waiting: int = 16  # requests waiting for a slot; past that: 503 at once
     wait_s: float = 1.0  # the longest a request waits for a slot before a 503
-    admission: bool = True  # False: no admission control (the static export asks one page at a time itself)
+    # pages asked in bulk by `rigfit export`: no admission control (it asks one page at a time itself), and a model's
+    # context chart swept over every device at once (the model's other pages read it)
+    bulk: bool = False
 
     @classmethod
     def from_env(cls) -> "ServeConfig":
