@@ -293,6 +293,13 @@ def add_security_headers(request: Request, response: Response) -> Response:
     return response
 
 
+def listed(request: Request, allowed: frozenset[str], filters: Any, entries: Any, as_dict: Any) -> list[dict]:
+    """A catalog list (index page or API) under its filters; UserError for an unknown parameter or a bad filter."""
+    if extra := unknown_params(request, allowed):
+        raise UserError(extra)
+    return [as_dict(e) for e in filters.check().apply(entries)]
+
+
 def create_app(config: ServeConfig | None = None) -> FastAPI:
     """The site and API; `config` defaults to the environment `rigfit serve` sets (uvicorn calls this factory)."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -473,10 +480,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.get("/models", response_class=HTMLResponse)
     def models_index(request: Request, f: listing.ModelFilters = Depends(listing.model_filters)):  # type: ignore[no-untyped-def]
-        if extra := unknown_params(request, listing.MODEL_FILTERS):
-            raise PageError(422, "Cannot filter that", extra)
         try:
-            items = [model_dict(m) for m in f.check().apply(load_models())]
+            items = listed(request, listing.MODEL_FILTERS, f, load_models(), model_dict)
         except UserError as exc:
             raise PageError(422, "Cannot filter that", str(exc)) from exc
         return templates.TemplateResponse(request, "models.html", {
@@ -484,10 +489,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.get("/hardware", response_class=HTMLResponse)
     def hardware_index(request: Request, f: listing.HardwareFilters = Depends(listing.hardware_filters)):  # type: ignore[no-untyped-def]
-        if extra := unknown_params(request, listing.HARDWARE_FILTERS):
-            raise PageError(422, "Cannot filter that", extra)
         try:
-            items = [hardware_dict(h) for h in f.check().apply(load_hardware())]
+            items = listed(request, listing.HARDWARE_FILTERS, f, load_hardware(), hardware_dict)
         except UserError as exc:
             raise PageError(422, "Cannot filter that", str(exc)) from exc
         return templates.TemplateResponse(request, "hardware.html", {
@@ -604,10 +607,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     def api_models(request: Request, f: listing.ModelFilters = Depends(listing.model_filters)) -> Any:
         """The catalog's models, filtered: every filter given must hold (family, MoE or dense, a parameter range in
         billions, a least context limit in tokens, search text)."""
-        if extra := unknown_params(request, listing.MODEL_FILTERS):
-            return JSONResponse({"detail": extra}, status_code=422)
         try:
-            return [model_dict(m) for m in f.check().apply(load_models())]
+            return listed(request, listing.MODEL_FILTERS, f, load_models(), model_dict)
         except UserError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
 
@@ -616,10 +617,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     def api_hardware(request: Request, f: listing.HardwareFilters = Depends(listing.hardware_filters)) -> Any:
         """The catalog's hardware, filtered: every filter given must hold (vendor, kind, a memory range in GiB per
         device, a least bandwidth in GB/s, a highest launch price in USD, search text)."""
-        if extra := unknown_params(request, listing.HARDWARE_FILTERS):
-            return JSONResponse({"detail": extra}, status_code=422)
         try:
-            return [hardware_dict(h) for h in f.check().apply(load_hardware())]
+            return listed(request, listing.HARDWARE_FILTERS, f, load_hardware(), hardware_dict)
         except UserError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
 
