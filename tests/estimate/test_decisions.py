@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from rigfit.catalog.catalog import get_catalog
 from rigfit.estimate.explain import bottleneck
 from rigfit.estimate.market import UPGRADE_MIN_GAIN, letter_rank
 from rigfit.estimate.memory import GIB, headroom_bytes, runtime_overhead_bytes, usable_memory_bytes, weight_bytes
-from rigfit.estimate.report import QuantRow, best_quant, build_report, verdict
+from rigfit.estimate.report import QuantRow, best_quant, best_quant_picks, best_quants, build_report, verdict
 from rigfit.output import report_dict
 from rigfit.query import Query, resolve
 
@@ -94,6 +95,38 @@ def test_best_quant_rule_by_hand():
     # nothing reaches 20 tok/s: the fastest of acceptable quality, never Q2_K (quality 0.22, below the 0.45 floor)
     pick = best_quant(req, rows_with(base, {"Q8_0": 5.0, "Q4_K_M": 9.0, "Q2_K": 15.0}))
     assert (pick["quant"], pick["rule"]) == ("Q4_K_M", "fastest_below_target")
+
+
+def test_best_quant_picks_is_the_rule_by_hand():
+    # the three cases above as three cells of one array call: columns are cells, rows the quants F16, Q8_0, Q6_K,
+    # Q4_K_M, Q2_K (quality 1.000, 0.997, 0.979, 0.94.., 0.22); chat targets 20 tok/s and 1.5 s
+    quants = [CATALOG.quant(n) for n in ("F16", "Q8_0", "Q6_K", "Q4_K_M", "Q2_K")]
+    decode = np.array([[45.0, 15.0, 0.0], [90.0, 25.0, 5.0], [110.0, 0.0, 0.0], [150.0, 60.0, 9.0], [0.0, 0.0, 15.0]])
+    runs = decode > 0
+    ttft = np.full(decode.shape, 0.5)
+    picks = best_quant_picks(quants, decode, ttft, runs, CATALOG.workload("chat"))
+    assert [quants[k].name for k in picks] == ["Q8_0", "Q8_0", "Q4_K_M"]
+    # a first token past the target disqualifies like a slow decode; nothing running picks nothing
+    ttft[1, 0] = 2.0
+    runs[:, 2] = False
+    picks = best_quant_picks(quants, decode, ttft, runs, CATALOG.workload("chat"))
+    assert (quants[picks[0]].name, picks[2]) == ("F16", -1)
+
+
+@pytest.mark.parametrize(("model", "hardware"), [("Llama 3.1 8B", "RTX 3090"), ("Qwen3 30B A3B", "Apple M4 Max 40-core GPU 128GB"),
+                                                 ("gpt-oss 120B", "NVIDIA DGX Spark")])
+def test_index_pages_best_quant_is_the_pair_pages(model: str, hardware: str):
+    # the model page's column (every device) and the hardware page's column (every model) pick what each pair
+    # page picks, on every cell of both rows
+    req = rep(model, hardware).request
+    by_device = best_quants(CATALOG, req, every="hardware")
+    by_model = best_quants(CATALOG, req, every="model")
+    for j in range(0, len(CATALOG.hardware), 7):
+        r = build_report(CATALOG, replace(req, hw=CATALOG.hardware[j]), with_market=False)
+        assert by_device[j] == (r.best_quant["quant"] if r.best_quant else None), CATALOG.hardware[j].name
+    for i in range(0, len(CATALOG.models), 7):
+        r = build_report(CATALOG, replace(req, arch=CATALOG.models[i]), with_market=False)
+        assert by_model[i] == (r.best_quant["quant"] if r.best_quant else None), CATALOG.models[i].name
 
 
 def test_best_quant_on_an_m4_max_is_not_f16():

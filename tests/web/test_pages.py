@@ -116,6 +116,15 @@ def test_index_pages_and_filters(client):
     assert "RTX 4090" in model_page and "sortable" in model_page
 
 
+def test_model_and_hardware_pages_name_the_pair_pages_best_quant(client):
+    # the "Best quant" column was blank on every row; it now reads what the pair page says at the same settings
+    best = report_dict(run_query(Query("Llama 3.1 8B", "RTX 4090")))["best_quant"]
+    assert best
+    for url, name in (("/models/llama-3-1-8b", "RTX 4090"), ("/hardware/rtx-4090", "Llama 3.1 8B")):
+        row = re.search(rf">{re.escape(name)}</a>.*?</tr>", client.get(url).text, re.S).group(0)
+        assert f"<td>{best}</td>" in row, url
+
+
 def test_search_redirects_to_the_pair_page(client):
     r = client.get("/check", params={"model": "kimi linear", "hardware": "3090"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/can-run/kimi-linear-48b-a3b-on-rtx-3090"

@@ -11,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from rigfit.web.serving import MAX_URL_BYTES, Admission, ServeConfig, single_flight
+from starlette.responses import PlainTextResponse
+
+from rigfit.web.serving import MAX_URL_BYTES, Admission, PageCache, ServeConfig, single_flight
 
 
 def slow_app(config: ServeConfig) -> Admission:
@@ -247,3 +249,46 @@ def test_public_pages_run_on_the_event_loop_thread():
         client.get("/sync")
         client.get("/async")
     assert seen["sync"] == seen["loop"]  # no hand-off to a worker thread
+
+
+def counting_app(limit_bytes: int = 1 << 20):  # type: ignore[no-untyped-def]
+    app = FastAPI()
+    calls: list[str] = []
+
+    @app.get("/page/{name}")
+    def page(name: str) -> PlainTextResponse:
+        calls.append(name)
+        return PlainTextResponse(name * 100)
+
+    @app.get("/missing")
+    def missing() -> PlainTextResponse:
+        calls.append("missing")
+        return PlainTextResponse("no", status_code=404)
+
+    return PageCache(app, limit_bytes=limit_bytes), calls
+
+
+def test_a_page_asked_again_is_replayed_not_recomputed():
+    app, calls = counting_app()
+    client = TestClient(app)
+    first, again = client.get("/page/a"), client.get("/page/a")
+    assert first.text == again.text == "a" * 100 and again.headers["content-length"] == "100"
+    client.get("/page/a?x=1")  # another URL is another answer
+    assert calls == ["a", "a"]
+
+
+def test_errors_and_answers_about_this_machine_are_never_kept():
+    app, calls = counting_app()
+    client = TestClient(app)
+    client.get("/missing"), client.get("/missing")
+    client.get("/page/x-on-local"), client.get("/page/x-on-local")
+    assert calls == ["missing", "missing", "x-on-local", "x-on-local"]
+
+
+def test_the_page_cache_keeps_to_its_byte_limit():
+    # 100-byte answers under a 250-byte limit: the third evicts the least recently used (a, since b was read last)
+    app, calls = counting_app(limit_bytes=250)
+    client = TestClient(app)
+    for name in ("a", "b", "b", "c", "b", "a"):
+        client.get(f"/page/{name}")
+    assert calls == ["a", "b", "c", "a"] and app.size <= 250

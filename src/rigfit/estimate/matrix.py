@@ -524,10 +524,16 @@ def safe_contexts(models: ModelTable, hw: HardwareTable, quant: Quant, kv_type: 
     w = _weights(models, quant)
     cap = hw.usable - hw.headroom - hw.overhead
     out = np.zeros((models.size, hw.size), dtype=np.int64)
+    first: dict[Architecture, int] = {}  # a sweep repeats one model per context: its limit is the same on each row
+    for m, a in enumerate(models.models):
+        first.setdefault(a, m)
     for n in np.unique(hw.count):
         cols = np.nonzero(hw.count == n)[0]
         room = cap[cols] * n
         for m, a in enumerate(models.models):
+            if first[a] != m:
+                out[m, cols] = out[first[a], cols]
+                continue
             curve = _state_curve(models, m, kv_type, n_seq, ubatch, flash, int(n))
             top = max(KV_PAD, a.max_context)
             limit = room - w.device_total[m]

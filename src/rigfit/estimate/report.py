@@ -17,10 +17,13 @@ from rigfit.estimate.matrix import (
     Cells,
     RowTokens,
     Settings,
+    ST_NO_FIT,
     catalog_cells,
     cell_evaluation,
     compute,
+    hardware_row,
     kept_evaluation,
+    model_column,
 )
 from rigfit.estimate.speed import decode_tokens_per_s
 from rigfit.estimate.tables import hardware_table, model_table, repeat_rows
@@ -147,6 +150,46 @@ def best_quant(req: Request, rows: tuple[QuantRow, ...]) -> Note | None:
     return note("best_quant", quant=pick.quant.name, rule=rule, decode_tps=ev.decode_tps, target_tps=target,
                 ttft_s=ev.ttft_s, target_ttft_s=req.workload.ttft_target_s, quality=pick.quant.quality,
                 letter=ev.grade.letter)
+
+
+def best_quant_picks(quants: list[Quant], decode: np.ndarray, ttft: np.ndarray, runs: np.ndarray,
+                     workload: Workload) -> np.ndarray:
+    """best_quant over many cells at once. decode, ttft, runs: (Q, N) arrays of each quant's decode tok/s, time to
+    first token and whether it runs there; the index of the picked quant per cell, -1 where none runs. The same
+    rule step by step (tests/estimate/test_report.py holds the two equal over whole catalog rows)."""
+    quality = np.array([q.quality_rank for q in quants])[:, None]
+    runs = runs & (quality >= QUALITY_FLOOR)
+    meets = runs & (decode >= workload.decode_target) & (ttft <= workload.ttft_target_s)
+    any_meets = meets.any(axis=0)
+    pool = np.where(any_meets, meets, runs)
+    top = np.where(any_meets, np.max(np.where(pool, quality, -np.inf), axis=0), 0.0)
+    band = pool & (quality >= top - QUALITY_BAND)
+    fastest = np.max(np.where(band, decode, -np.inf), axis=0)
+    pick = np.argmax(np.where(band & (decode == fastest), quality, -np.inf), axis=0)  # ties: the higher quality
+    return np.where(pool.any(axis=0), pick, -1)
+
+
+def best_quants(catalog, req: Request, every: str) -> tuple[str | None, ...]:  # type: ignore[no-untyped-def]
+    """The best quant at the request's settings for its model on every catalog device (every="hardware") or for
+    every catalog model on its device (every="model"): the pair page's rule over the pair page's quant table, read
+    from the whole-catalog matrices a server keeps for those settings."""
+    quants = table_quants(catalog, req.quant)
+    decode, ttft, runs = [], [], []
+    for q in quants:
+        s = settings_of(req, q)
+        if every == "hardware":
+            cells, i = hardware_row(catalog, req.arch, s)
+            sel: tuple = (i, slice(None))
+            applies = cells.supported & (not q.moe_only or req.arch.is_moe)
+        else:
+            cells, j = model_column(catalog, req.hw, s)
+            sel = (slice(None), j)
+            applies = bool(cells.supported[j]) & (~np.bool_(q.moe_only) | cells.models.is_moe)
+        decode.append(cells.decode_tps[sel])
+        ttft.append(cells.ttft_s[sel])
+        runs.append(applies & (cells.status[sel] != ST_NO_FIT))
+    picks = best_quant_picks(quants, np.array(decode), np.array(ttft), np.array(runs), req.workload)
+    return tuple(quants[k].name if k >= 0 else None for k in picks)
 
 
 def context_limits(req: Request, main: Evaluation) -> ContextLimits:

@@ -79,7 +79,7 @@ def _row(values: list[float], width: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)  # one-model tables of a whole catalog, plus the catalog's own
 def model_table(models: tuple[Architecture, ...]) -> ModelTable:
     width = max((a.num_layers for a in models), default=1)
 

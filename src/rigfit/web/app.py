@@ -10,7 +10,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi import Query as Param
@@ -46,7 +46,7 @@ from rigfit.estimate.matrix import (
     hardware_row,
     model_column,
 )
-from rigfit.estimate.report import context_sweep, warm_shared
+from rigfit.estimate.report import best_quants, context_sweep, warm_shared
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.output import MATRIX_COLUMNS, matrix_rows
@@ -68,7 +68,8 @@ from rigfit.web import docs, listing, search, slugs, svg
 from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, MatrixRow, ModelInfo, QuantInfo
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.headers import SiteHeaders, security_headers
-from rigfit.web.serving import MAX_NAME_CHARS, Admission, InlineRoute, ServeConfig, single_flight
+from rigfit.web.templating import page_templates
+from rigfit.web.serving import MAX_NAME_CHARS, Admission, InlineRoute, PageCache, ServeConfig, single_flight
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("rigfit.web")
@@ -94,6 +95,11 @@ def web_model(model: str) -> str:
     if looks_like_path(model):
         raise UserError(str(NotFound("model", model, slugs.model_suggestions(model[-MAX_NAME_CHARS:]))))
     return model
+
+
+@lru_cache(maxsize=4096)
+def quoted(value: Any) -> str:
+    return quote_plus(str(value))
 
 
 @single_flight
@@ -132,6 +138,7 @@ def model_rows(model: str) -> list[dict[str, Any]]:
     arch = find_model(model)
     req = request_for(arch, catalog.hardware[0])
     cells, i = hardware_row(catalog, arch, settings_of(req))
+    best = best_quants(catalog, req, every="hardware")
     rows = []
     for j, hw in enumerate(cells.hardware.hardware):
         if not cells.supported[j]:
@@ -140,7 +147,7 @@ def model_rows(model: str) -> list[dict[str, Any]]:
         rows.append({"hardware": hw.name, "vendor": hw.vendor, "grade": LETTERS[cells.letter[i, j]],
                      "score": float(cells.score[i, j]), "fit": STATUSES[cells.status[i, j]],
                      "decode_tps": round(float(cells.decode_tps[i, j]), 1) if runs else 0.0,
-                     "msrp_usd": hw.msrp_usd, "url": slugs.pair_url(model, hw.name)})
+                     "best_quant": best[j], "msrp_usd": hw.msrp_usd, "url": slugs.pair_url(model, hw.name)})
     return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
@@ -151,13 +158,14 @@ def hardware_rows(hardware: str) -> list[dict[str, Any]]:
     hw = find_hardware(hardware)
     req = request_for(catalog.models[0], hw)
     cells, j = model_column(catalog, hw, settings_of(req))
+    best = best_quants(catalog, req, every="model")
     rows = []
     for i, m in enumerate(cells.models.models):
         runs = cells.status[i, j] != ST_NO_FIT
         rows.append({"model": m.name, "family": m.family, "params_b": m.params_b, "grade": LETTERS[cells.letter[i, j]],
                      "score": float(cells.score[i, j]), "fit": STATUSES[cells.status[i, j]],
                      "decode_tps": round(float(cells.decode_tps[i, j]), 1) if runs else 0.0,
-                     "url": slugs.pair_url(m.name, hardware)})
+                     "best_quant": best[i], "url": slugs.pair_url(m.name, hardware)})
     return sorted(rows, key=lambda r: (-r["score"], -r["decode_tps"]))
 
 
@@ -302,7 +310,7 @@ def listed(request: Request, allowed: frozenset[str], filters: Any, entries: Any
 
 def create_app(config: ServeConfig | None = None) -> FastAPI:
     """The site and API; `config` defaults to the environment `rigfit serve` sets (uvicorn calls this factory)."""
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = page_templates(HERE / "templates")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
@@ -317,8 +325,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     if config.public:
         app.router.route_class = InlineRoute
     # The last added runs first: headers on every answer (admission control's 503s included), then admission.
-    if not config.bulk:
+    if not config.bulk:  # `rigfit export` asks each page once, one at a time
         app.add_middleware(Admission, config=config)
+        app.add_middleware(PageCache)
     app.add_middleware(SiteHeaders)
     templates.env.globals.update(pair_url=slugs.pair_url, slug=slug, why=docs.WHY)
     templates.env.filters.update({name: getattr(fmt, name) for name in FORMAT_FILTERS})
@@ -438,9 +447,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                  "gpus": inp.gpus, "kv_type": inp.kv_type if inp.kv_type != "f16" else None,
                  "host": d["host"]["name"] if inp.host and d["host"] else None, "runtime": inp.runtime}
 
-        def link(**change: Any) -> str:
-            params = {k: v for k, v in {**state, **change}.items() if v is not None}
-            return base + "?" + urlencode(params)
+        def link(**change: Any) -> str:  # urlencode's output, with each value quoted once per process
+            return base + "?" + "&".join(f"{k}={quoted(v)}" for k, v in {**state, **change}.items() if v is not None)
 
         pair_slug = base.removeprefix("/can-run/")
         # the embed card and badge show the same state as this page (defaults left out of the URL)

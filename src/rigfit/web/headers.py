@@ -23,7 +23,7 @@ def security_headers(path: str, status: int) -> dict[str, str]:
             "X-Content-Type-Options": "nosniff"}
 
 
-def _etag(scope: Scope) -> str | None:
+def etag_of(scope: Scope) -> str | None:
     """The answer's ETag when it depends only on the site version and the URL; none for answers about the machine
     the server runs on (`hardware=local`), which differ per server."""
     path = scope["path"]
@@ -44,7 +44,7 @@ class SiteHeaders:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        etag = _etag(scope)
+        etag = etag_of(scope)
         cache = {"ETag": etag, "Cache-Control": f"public, max-age={caching.MAX_AGE_S}"} if etag else {}
         if etag and caching.matches(Headers(scope=scope).get("if-none-match"), etag):
             headers = {**cache, **security_headers(path, 304)}

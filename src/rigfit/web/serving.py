@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable, TypeVar
@@ -16,6 +17,8 @@ from typing import Any, Callable, TypeVar
 from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rigfit.web.headers import etag_of
 
 T = TypeVar("T")
 
@@ -140,6 +143,57 @@ class Admission:
     async def _busy(self, scope: Scope, receive: Receive, send: Send) -> None:
         await _refuse(scope, 503, "the server is busy; try again in a second",
                       {"Retry-After": "1"})(scope, receive, send)
+
+
+class PageCache:
+    """ASGI middleware: a GET answer that depends only on its URL (one with an ETag: not `local`) and came out 200 is
+    kept, whole, least recently used dropped past `limit_bytes`; the same URL asked again is replayed from memory
+    without admission or any work. Model, hardware and index pages are asked again and again; a page costs
+    milliseconds to render, a replay microseconds."""
+
+    MAX_ANSWER_BYTES = 512 * 1024  # larger answers (a whole matrix over the API) are not kept
+
+    def __init__(self, app: ASGIApp, limit_bytes: int = 48 * 2**20) -> None:
+        self.app = app
+        self.limit_bytes = limit_bytes
+        self.size = 0
+        self.items: OrderedDict[str, tuple[Message, bytes]] = OrderedDict()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = etag_of(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        kept = self.items.get(key)
+        if kept is not None:
+            self.items.move_to_end(key)
+            start, body = kept
+            await send(dict(start, headers=list(start["headers"])))
+            await send({"type": "http.response.body", "body": body})
+            return
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":  # a copy: the headers middleware adds to the message
+                start = {"type": message["type"], "status": message["status"], "headers": list(message["headers"])}
+            elif message["type"] == "http.response.body" and start.get("status") == 200:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    self._put(key, start, b"".join(chunks))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+
+    def _put(self, key: str, start: Message, body: bytes) -> None:
+        if len(body) > self.MAX_ANSWER_BYTES or any(k == b"set-cookie" for k, _ in start["headers"]):
+            return
+        self.items[key] = (start, body)
+        self.size += len(body)
+        while self.size > self.limit_bytes:
+            _, (_, dropped) = self.items.popitem(last=False)
+            self.size -= len(dropped)
 
 
 def single_flight(fn: Callable[..., T]) -> Callable[..., T]:
