@@ -61,6 +61,7 @@ class WeightBytes:
         return 0.0 if self.embedding_on_device else self.embedding
 
 
+@lru_cache(maxsize=16384)  # asked several times per cell (need, placement, speed): arrays kept read-only
 def weight_bytes(arch: Architecture, quant: Quant) -> WeightBytes:
     """Tensor bytes at a quantization.
 
@@ -70,7 +71,7 @@ def weight_bytes(arch: Architecture, quant: Quant) -> WeightBytes:
     """
     if arch.exact_weights is not None and quant.name == FILE_QUANT:
         emb, out, dense, experts = arch.exact_weights
-        return WeightBytes(dense=np.array(dense), experts=np.array(experts), embedding=emb,
+        return WeightBytes(dense=_frozen(np.array(dense)), experts=_frozen(np.array(experts)), embedding=emb,
                            output=out if out else emb, output_in_file=bool(out))
     lp = layer_params(arch)
     gguf = quant.family == "gguf"
@@ -81,13 +82,18 @@ def weight_bytes(arch: Architecture, quant: Quant) -> WeightBytes:
         embedding = lp.embedding * quant.embed_bpw / 8
         output = lp.output * quant.output_bpw / 8
     return WeightBytes(
-        dense=lp.dense * quant.body_bpw / 8,
-        experts=lp.experts * quant.expert_bpw / 8,
+        dense=_frozen(lp.dense * quant.body_bpw / 8),
+        experts=_frozen(lp.experts * quant.expert_bpw / 8),
         embedding=embedding,
         output=output,
         output_in_file=not arch.tie_embeddings,
         embedding_on_device=not gguf,
     )
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 # ---------------------------------------------------------------------------------------------- context state
