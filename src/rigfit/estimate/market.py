@@ -128,14 +128,20 @@ class Ranked:
     score: float
 
 
-def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # type: ignore[no-untyped-def]
-                one_per_family: bool = False, shared: bool = True,
-                faster_than: float | None = None) -> tuple[Ranked, ...]:
-    """Every catalog model on the request's hardware at the first ladder quant (highest quality first) that grades
-    S or A, else its best-graded one; ranked by rank_score. faster_than: when none of the top models decodes faster
-    than this, the last place goes to the best-ranked one that does (a smaller, faster choice stays on the list)."""
-    ladder = [catalog.quant(n) for n in RANK_LADDER] if req.quant.family == "gguf" else [req.quant]
-    columns = [model_column(catalog, req.hw, replace(settings_of(req, q), context=None), shared) for q in ladder]
+@dataclass(frozen=True, eq=False)
+class _Ranking:
+    """Every catalog model on one device, ranked: the ladder quant each runs at and its score. Arrays only: the
+    matrices it was read from stay in their own caches."""
+
+    chosen: np.ndarray  # (M,) index into the ladder
+    decode: np.ndarray  # (M,) decode tok/s at that quant
+    total: np.ndarray  # (M,) rank_score
+    order: tuple[int, ...]  # models that run there, best first
+
+
+@lru_cache(maxsize=1024)  # per device and setting: every pair page of a device shares its ranking
+def _ranking(catalog, hw: Hardware, ladder: tuple[Settings, ...], shared: bool) -> _Ranking:  # type: ignore[no-untyped-def]
+    columns = [model_column(catalog, hw, s, shared) for s in ladder]
     runs = np.array([c.supported[j] & (c.status[:, j] != ST_NO_FIT) for c, j in columns])  # (Q, M)
     scores = np.array([c.score[:, j] for c, j in columns])
     good = runs & np.isin(np.array([c.letter[:, j] for c, j in columns]), [LETTERS.index(x) for x in GOOD_LETTERS])
@@ -144,21 +150,33 @@ def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # ty
     chosen = np.where(good.any(axis=0), first_good, best_graded)
     m_idx = np.arange(len(catalog.models))
     decode = np.array([c.decode_tps[:, j] for c, j in columns])[chosen, m_idx]
-    grade_score = scores[chosen, m_idx]
-    quality = np.stack([_quality_column(catalog, q) for q in ladder])[chosen, m_idx]
-    total = rank_score(grade_score, quality, decode)
-    eligible = runs.any(axis=0) & np.array([a.name != exclude for a in catalog.models])
-    order = [m for m in np.argsort(-np.where(eligible, total, -np.inf), kind="stable") if eligible[m]]
+    quality = np.stack([_quality_column(catalog, s.quant) for s in ladder])[chosen, m_idx]
+    total = rank_score(scores[chosen, m_idx], quality, decode)
+    eligible = runs.any(axis=0)
+    order = tuple(int(m) for m in np.argsort(-np.where(eligible, total, -np.inf), kind="stable") if eligible[m])
+    return _Ranking(chosen, decode, total, order)
+
+
+def rank_models(catalog, req: Request, limit: int = 10, exclude: str = "",  # type: ignore[no-untyped-def]
+                one_per_family: bool = False, shared: bool = True,
+                faster_than: float | None = None) -> tuple[Ranked, ...]:
+    """Every catalog model on the request's hardware at the first ladder quant (highest quality first) that grades
+    S or A, else its best-graded one; ranked by rank_score. faster_than: when none of the top models decodes faster
+    than this, the last place goes to the best-ranked one that does (a smaller, faster choice stays on the list)."""
+    quants = [catalog.quant(n) for n in RANK_LADDER] if req.quant.family == "gguf" else [req.quant]
+    ladder = tuple(replace(settings_of(req, q), context=None) for q in quants)
+    r = _ranking(catalog, req.hw, ladder, shared)
+    order = [m for m in r.order if catalog.models[m].name != exclude]
     if one_per_family:  # three point releases of one family are one choice, not three
         seen: set[str] = set()
         order = [m for m in order if not (catalog.models[m].family in seen or seen.add(catalog.models[m].family))]
     top = order[:limit]
-    if faster_than is not None and top and not any(decode[m] > faster_than for m in top):
-        faster = next((m for m in order[limit:] if decode[m] > faster_than), None)
+    if faster_than is not None and top and not any(r.decode[m] > faster_than for m in top):
+        faster = next((m for m in order[limit:] if r.decode[m] > faster_than), None)
         if faster is not None:
             top[-1] = faster
     out = []
     for m in top:
-        cells, j = columns[chosen[m]]
-        out.append(Ranked(catalog.models[m], ladder[chosen[m]], cell_evaluation(cells, m, j), round(float(total[m]), 1)))
+        cells, j = model_column(catalog, req.hw, ladder[r.chosen[m]], shared)
+        out.append(Ranked(catalog.models[m], quants[r.chosen[m]], cell_evaluation(cells, m, j), round(float(r.total[m]), 1)))
     return tuple(out)
