@@ -50,8 +50,8 @@ def upgrades(catalog, req: Request, current: Evaluation, limit: int = 3,  # type
     with no slower memory, among priced catalog devices strictly better than the current setup."""
     cells, i = hardware_row(catalog, req.arch, settings_of(req), shared)
     table = cells.hardware.hardware
-    price = np.array([h.msrp_usd if h.msrp_usd is not None and h.kind != "cpu" and h.name != req.hw.name else np.nan
-                      for h in table])
+    price = _prices(table).copy()
+    price[[j for j, h in enumerate(table) if h.name == req.hw.name]] = np.nan
     decode, letter = cells.decode_tps[i], cells.letter[i]
     rank = len(LETTERS) - 1 - letter  # letter_rank, vectorized
     cur_rank = letter_rank(current.grade.letter)
@@ -60,7 +60,8 @@ def upgrades(catalog, req: Request, current: Evaluation, limit: int = 3,  # type
     else:
         ok = (decode >= current.decode_tps) & ((rank > cur_rank) | ((rank == cur_rank) & (
             decode >= current.decode_tps * (1 + UPGRADE_MIN_GAIN))))
-    candidates = np.nonzero(cells.runs[i] & ~np.isnan(price) & ok)[0]
+    runs = (cells.status[i] != ST_NO_FIT) & cells.supported  # Cells.runs, one row
+    candidates = np.nonzero(runs & ~np.isnan(price) & ok)[0]
     if not candidates.size:
         return ()
     # an upgrade that still grades C or worse is not worth a purchase while one that grades S or A exists
@@ -81,6 +82,12 @@ def upgrades(catalog, req: Request, current: Evaluation, limit: int = 3,  # type
     same = [j for j in unused(candidates) if table[j].vendor == req.hw.vendor and table[j].bandwidth_gbs >= req.hw.bandwidth_gbs]
     add("vendor", min(same, key=lambda j: price[j], default=None))
     return tuple(picks)
+
+
+@lru_cache(maxsize=16)
+def _prices(table: tuple[Hardware, ...]) -> np.ndarray:
+    """Launch price of each device that can be bought as an upgrade (NaN: no price, or a CPU host)."""
+    return np.array([h.msrp_usd if h.msrp_usd is not None and h.kind != "cpu" else np.nan for h in table])
 
 
 def why(req: Request, cur: Evaluation, hw: Hardware, ev: Evaluation) -> tuple[Note, ...]:
