@@ -90,7 +90,7 @@ def _terms(row: dict[str, str]):
     cpu = backend == "CPU" or hw.kind == "cpu"
     ubatch, flash = run_settings(row) if runtime_of(row["backend"]) not in ENGINE_KEY else (512, None)
     s = Scenario(quant=quant, context=max(512, depth + n), ubatch=ubatch, flash_attention=flash is not False)
-    p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
+    p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu, engine=runtime in ENGINE_KEY)
     if kind == "tg":
         step = decode_step(arch, hw, s, p, depth + n // 2, backend)
         raw = step.device_bytes / hw.bandwidth_bytes

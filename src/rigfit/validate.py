@@ -237,7 +237,8 @@ def _predict_speed(row: dict[str, str]) -> tuple[str, float, str]:
     ngl = _ngl(arch, row, hw) if llama_cpp else arch.num_layers + 1  # other runtimes hold the whole model
     offload = row.get("offload", "") if llama_cpp else ""
     cpu_moe = _offload_layers(arch, offload) if arch.is_moe and "/" not in offload[:8] else 0
-    placement = placement_for(arch, hw, scenario, 0 if cpu_only else ngl, min(cpu_moe, arch.num_layers), cpu_only)
+    placement = placement_for(arch, hw, scenario, 0 if cpu_only else ngl, min(cpu_moe, arch.num_layers), cpu_only,
+                              engine=not llama_cpp)
     if kind == "pp":
         return "prefill", prefill_tokens_per_s(arch, hw, scenario, placement, n, depth, backend, tensor_parallel), runtime
     if batch > 1:
