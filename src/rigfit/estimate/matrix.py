@@ -36,6 +36,7 @@ from rigfit.estimate.speed import (
     efficiency,
     host_constants,
     stream_bandwidth,
+    tensor_parallel_kv_copies,
     tensor_parallel_sync_seconds,
 )
 from rigfit.estimate.evaluate import Evaluation
@@ -319,7 +320,10 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     hc = host_constants()
     devices = hw.count[None, :]
     bw = hw.stream_bw[None, :] * rt.decode_bw[None, :]
-    t_dev = np.where(tp[None, :], dev / (bw * devices) + tensor_parallel_sync_seconds(L),
+    ctx_pre = _prefix(ctx)
+    ctx_dev = ctx_pre[:, -1:] - _take(ctx_pre, first_on)
+    copies = tensor_parallel_kv_copies(models.kv_shards[:, None], devices)
+    t_dev = np.where(tp[None, :], (dev + ctx_dev * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L),
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
     host_eff = efficiency("CPU", host.arch_key if host else "")
     host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw

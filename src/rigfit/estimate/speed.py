@@ -65,6 +65,19 @@ def tensor_parallel_sync_seconds(num_layers: float | np.ndarray) -> float | np.n
     return num_layers * ALLREDUCES_PER_LAYER * host_constants().tp_allreduce_us * 1e-6
 
 
+def kv_shards(arch: Architecture) -> int:
+    """How many ways tensor parallelism can split a layer's KV cache: one KV head per device at most (vLLM / SGLang
+    shard attention by KV head and replicate a KV head on every device that shares it); an MLA layer caches one
+    latent that all heads read, so every device holds and reads the whole of it (DeepSeek V3 / R1 under TP 8)."""
+    return 1 if arch.mla else max(1, arch.num_kv_heads)
+
+
+def tensor_parallel_kv_copies(shards: float | np.ndarray, devices: float | np.ndarray) -> float | np.ndarray:
+    """Copies of the KV cache a tensor-parallel group of `devices` reads per step: 1 while every device holds its own
+    KV heads, devices / shards once the devices outnumber the KV heads. Scalar or numpy arrays."""
+    return np.maximum(1.0, np.asarray(devices, dtype=float) / shards)
+
+
 @lru_cache(maxsize=1)
 def _constants() -> tuple[dict[str, Efficiency], HostConstants]:
     from rigfit.catalog.loader import load_data
@@ -200,7 +213,9 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     devices = placement.n_devices
     bw = stream_bandwidth(hw) * eff.decode_bw
     if tensor_parallel and devices > 1:
-        t_dev = dev / (bw * devices) + tensor_parallel_sync_seconds(L)
+        # bytes are split over the devices, except the KV heads that more than one device must hold (kv_shards)
+        copies = float(tensor_parallel_kv_copies(kv_shards(arch), devices))
+        t_dev = (dev + float(ctx[on_gpu].sum()) * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L)
     else:
         t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
     t_host = 0.0

@@ -22,6 +22,7 @@ from rigfit.estimate.memory import (
 from rigfit.estimate.speed import (
     attention_layer_flops,
     attention_layer_scores,
+    kv_shards,
     default_backend,
     dequant_factor,
     efficiency,
@@ -50,6 +51,7 @@ class ModelTable:
     kv_elements: np.ndarray  # (M, Lmax) K+V elements per cached token (MLA: the latent as llama.cpp stores it)
     kv_read_elements: np.ndarray  # (M, Lmax) elements one decode step reads per cached token
     windowed: np.ndarray  # (M, Lmax) bool
+    kv_shards: np.ndarray  # (M,) ways tensor parallelism can split the KV cache (speed.kv_shards)
     window: np.ndarray  # (M,) sliding window (0: none)
     recurrent: np.ndarray  # (M, Lmax) bytes of one sequence's recurrent state
     attention_coef: np.ndarray  # (M, Lmax) attention FLOPs per token per cached token
@@ -110,6 +112,7 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         kv_elements=per_layer(lambda a, k: kv_bytes_per_cell(a, k, 1.0)),
         kv_read_elements=per_layer(mla_read),
         windowed=per_layer(lambda a, k: float(k in WINDOWED)).astype(bool),
+        kv_shards=np.array([kv_shards(a) for a in models], dtype=float),
         window=np.array([float(a.sliding_window or 0) for a in models]),
         recurrent=per_layer(recurrent_state_per_layer),
         attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0)), width) for a in models]).reshape(len(models), width),
