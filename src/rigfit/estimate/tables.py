@@ -20,6 +20,7 @@ from rigfit.estimate.memory import (
     usable_memory_bytes,
 )
 from rigfit.estimate.speed import (
+    ENGINE_PREFILL_CHUNK,
     attention_layer_flops,
     attention_layer_scores,
     kv_shards,
@@ -189,6 +190,7 @@ class RuntimeColumns:
     dequant: np.ndarray  # prefill rate factor of the quant's weights (speed.dequant_factor)
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
     vllm: np.ndarray  # (H,) bool: vLLM (tensor parallel over several devices)
+    chunk: np.ndarray  # (H,) a serving engine's prompt chunk (speed.ENGINE_PREFILL_CHUNK), 0: llama.cpp's -ub
 
 
 @lru_cache(maxsize=256)
@@ -208,6 +210,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         dequant=np.array([dequant_factor(e, quant) for e in effs]),
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
+        chunk=np.array([float(ENGINE_PREFILL_CHUNK.get(b.split("/")[0], 0)) for b in backends]),
     )
 
 
