@@ -186,3 +186,25 @@ def test_engine_constants_per_runtime():
     assert engine_backend("SGLang", h100, q) == "vLLM"
     assert engine_backend("ExLlamaV3", h100, q) == "ExLlama"
     assert engine_backend("Ollama", find_hardware("RTX 4090"), find_quant("Q4_K_M")) == "CUDA"
+
+
+def test_tpot_metric_adds_the_refill_prefills(tmp_path):
+    """metric tpot: a serving benchmark at concurrency B runs the B - 1 other slots' new prompts between decode steps:
+    tok/s = B / (B / decode + (B - 1) x t_prompt / N). t_prompt is read off the e2e row at batch 1 (N / e2e - N /
+    decode): the same prefill the tpot row charges."""
+    header = HEADER.replace("notes\n", "notes,batch,metric\n")
+    body = (
+        "H100 SXM,1,,vLLM,Llama 3.1 8B,BF16,tg200@d2000,30,s,n,,\n"      # 2: decode, batch 1
+        "H100 SXM,1,,vLLM,Llama 3.1 8B,BF16,tg200@d2000,30,s,n,,e2e\n"   # 3: e2e, batch 1 (gives t_prompt)
+        "H100 SXM,1,,vLLM,Llama 3.1 8B,BF16,tg200@d2000,30,s,n,,tpot\n"  # 4: tpot at concurrency 1 == decode
+        "H100 SXM,1,,vLLM,Llama 3.1 8B,BF16,tg200@d2000,30,s,n,4,\n"     # 5: batch 4 decode
+        "H100 SXM,1,,vLLM,Llama 3.1 8B,BF16,tg200@d2000,30,s,n,4,tpot\n" # 6: batch 4 tpot
+        "H100 SXM,1,,vLLM,Llama 3.1 8B,BF16,pp2000,30,s,n,,tpot\n"       # 7: tpot needs a tg row
+    )
+    r = {x.line: x for x in validate_file(_csv(tmp_path, body, header)) if x.kind != "memory"}
+    n = 200
+    t_prompt = n / r[3].predicted - n / r[2].predicted
+    assert t_prompt > 0
+    assert r[4].predicted == pytest.approx(r[2].predicted)
+    assert r[6].predicted == pytest.approx(4 / (4 / r[5].predicted + 3 * t_prompt / n), rel=1e-9)
+    assert "tpot needs" in r[7].error

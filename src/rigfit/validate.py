@@ -5,7 +5,8 @@ row's setting (test type and token count, depth, devices, -ngl, tensor overrides
 Runtimes: the llama.cpp backends (CUDA, Metal, ROCm, Vulkan, SYCL, CPU), Ollama (llama.cpp underneath: the backend
 the hardware implies), MLX, vLLM, SGLang, ExLlamaV2, ExLlamaV3 and TensorRT-LLM. For vLLM, SGLang and TensorRT-LLM
 `n_devices` is the tensor-parallel degree. Optional columns: `batch` (sequences decoded together, default 1) and
-`metric` (`decode`, the default, or `e2e`: generated tokens / total time including the prompt, for `tgN@dM` rows).
+`metric` (`decode`, the default, or `e2e`: generated tokens / total time including the prompt, for `tgN@dM` rows;
+or `tpot`: batch x 1000 / mean TPOT of a closed-loop serving benchmark at concurrency = batch, `tgN@dM` rows).
 
 Every problem with a row (unknown names, unknown backend, missing or non-numeric fields, absurd values, fields too
 long) is an error for that row, reported and counted as unresolved; the file as a whole never crashes the replay.
@@ -217,10 +218,10 @@ def _predict_speed(row: dict[str, str]) -> tuple[str, float, str]:
     n_devices = _int_field(row, "n_devices", 1, 1, MAX_DEVICES)
     batch = _int_field(row, "batch", 1, 1, MAX_BATCH)
     metric = (row.get("metric") or "decode").strip().lower()
-    if metric not in ("decode", "e2e"):
-        raise ValueError(f"unknown metric {metric[:40]!r} (decode or e2e)")
-    if metric == "e2e" and kind != "tg":
-        raise ValueError("metric e2e needs a tgN@dM test (N tokens generated after an M-token prompt)")
+    if metric not in ("decode", "e2e", "tpot"):
+        raise ValueError(f"unknown metric {metric[:40]!r} (decode, e2e or tpot)")
+    if metric in ("e2e", "tpot") and kind != "tg":
+        raise ValueError(f"metric {metric} needs a tgN@dM test (N tokens generated after an M-token prompt)")
     if batch > 1 and kind != "tg":
         raise ValueError("batch > 1 is replayed for tg rows only")
     arch = find_model(row.get("model", ""))
@@ -237,13 +238,22 @@ def _predict_speed(row: dict[str, str]) -> tuple[str, float, str]:
     ngl = _ngl(arch, row, hw) if llama_cpp else arch.num_layers + 1  # other runtimes hold the whole model
     offload = row.get("offload", "") if llama_cpp else ""
     cpu_moe = _offload_layers(arch, offload) if arch.is_moe and "/" not in offload[:8] else 0
-    placement = placement_for(arch, hw, scenario, 0 if cpu_only else ngl, min(cpu_moe, arch.num_layers), cpu_only)
+    placement = placement_for(arch, hw, scenario, 0 if cpu_only else ngl, min(cpu_moe, arch.num_layers), cpu_only,
+                              engine=not llama_cpp)
     if kind == "pp":
         return "prefill", prefill_tokens_per_s(arch, hw, scenario, placement, n, depth, backend, tensor_parallel), runtime
     if batch > 1:
         tps = batch_tokens_per_s(arch, hw, scenario, placement, depth + n // 2, backend, tensor_parallel)
     else:
         tps = decode_tokens_per_s(arch, hw, scenario, placement, depth + n // 2, backend, tensor_parallel)
+    if metric == "tpot" and batch > 1 and n > 1:
+        # A serving benchmark keeps `batch` requests in flight: while one request generates its N tokens, each of
+        # the other batch - 1 slots finishes and is refilled about once, and the engine runs the new request's
+        # M-token prompt between decode steps (vLLM / SGLang schedulers put prefills first). That time lands in the
+        # TPOT of every running request: (batch - 1) prefills per N steps. At concurrency 1 there is none.
+        solo = Scenario(quant=quant, context=max(depth + n, 512), host=host, ubatch=ubatch, flash_attention=True)
+        t_refill = (batch - 1) * prefill_seconds(arch, hw, solo, placement, depth, 0, backend, tensor_parallel) / n
+        tps = batch / (batch / tps + t_refill)
     if metric == "e2e":
         # generated tokens / (prompt processing of the M-token prompt + generation of the N tokens)
         t_prompt = prefill_seconds(arch, hw, scenario, placement, depth, 0, backend, tensor_parallel)

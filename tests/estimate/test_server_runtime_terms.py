@@ -90,3 +90,48 @@ def test_batched_decode_attention_fills_the_device_up_to_peak():
     assert batched_attention_efficiency(0.0169, 1) == 0.0169
     assert abs(batched_attention_efficiency(0.0169, 8) - 0.1352) < 1e-12
     assert batched_attention_efficiency(0.58, 8) == 1.0
+
+
+def _kv_delta(arch, n_devices: int, depth: int) -> float:
+    """Extra step time at `depth` over depth 0 under TP n_devices, attention FLOPs made free (1e9 TFLOPS)."""
+    from rigfit.estimate.fit import placement_for
+
+    hw = gpu(memory_gib=1000, bandwidth_gbs=2000, tflops=1e9).with_count(n_devices)
+    s = Scenario(context=depth + 1, quant=find_quant("FP8"))
+    p = placement_for(arch, hw, s, arch.num_layers + 1, engine=True)
+    step = lambda d: speed.decode_step(arch, hw, s, p, d, "vLLM", tensor_parallel=n_devices > 1).seconds  # noqa: E731
+    return step(depth) - step(0)
+
+
+def test_tensor_parallel_kv_copies(monkeypatch):
+    """DeepSeek R1 caches one MLA latent per layer (config.json kv_lora_rank 512 + qk_rope_head_dim 64) that all 128
+    heads read: TP cannot split it, every device reads all of it, so the cache's time at depth is that of one GPU.
+    Llama 3 70B has 8 KV heads (config.json num_key_value_heads): at TP 8 each device reads 1/8 of the cache."""
+    from rigfit.catalog import find_model
+
+    _plain_constants(monkeypatch)
+    r1, llama = find_model("DeepSeek R1"), find_model("Llama 3 70B")
+    assert speed.kv_shards(r1) == 1 and speed.kv_shards(llama) == 8
+    assert speed.tensor_parallel_kv_copies(1, 8) == 8.0 and speed.tensor_parallel_kv_copies(8, 8) == 1.0
+    assert speed.tensor_parallel_kv_copies(8, 2) == 1.0  # Qwen2.5 72B (8 KV heads) at TP 2: 4 heads per device
+    # 61 layers x 576 latent elements x 2 bytes x 4096 tokens = 287,834,112 bytes at 2000 GB/s: 143.917056 us
+    assert _kv_delta(r1, 1, 4096) == pytest.approx(143.917056e-6, rel=1e-6)
+    assert _kv_delta(r1, 8, 4096) == pytest.approx(143.917056e-6, rel=1e-6)
+    # 80 layers x 2 (K, V) x 8 heads x 128 x 2 bytes x 4096 tokens = 1,342,177,280 bytes: 671.08864 us on one GPU
+    assert _kv_delta(llama, 1, 4096) == pytest.approx(671.08864e-6, rel=1e-6)
+    assert _kv_delta(llama, 8, 4096) == pytest.approx(671.08864e-6 / 8, rel=1e-6)
+
+
+def test_engine_prefill_chunk_and_forward_cost(monkeypatch):
+    """A serving engine runs a prompt in chunks (vLLM API server 2048, TensorRT-LLM max_num_tokens 8192); each chunk
+    pays one forward pass of fixed costs. Llama 3.1 8B (32 layers), layer_us 50, token_us 100: one pass =
+    32 x 50 + 100 = 1700 us; a 5000-token prompt in vLLM = 3 chunks = 5.1 ms; llama.cpp backends pay none."""
+    assert speed.prefill_chunk("vLLM", 512) == 2048 and speed.prefill_chunk("TensorRT-LLM/ada", 512) == 8192
+    assert speed.prefill_chunk("CUDA", 512) == 512 and speed.prefill_chunk("Metal/apple_m3", 256) == 256
+    eff = speed.Efficiency(decode_bw=1.0, layer_us=50.0, prefill_mfu=0.5, moe_prefill=0.5, token_us=100.0)
+    arch = llama31_8b()
+    assert speed.engine_forward_seconds(arch, eff, "vLLM", 3) == pytest.approx(5.1e-3, rel=1e-12)
+    assert speed.engine_forward_seconds(arch, eff, "CUDA", 3) == 0.0
+    # tensor parallel: + 32 layers x 2 all-reduces x 10 us = 0.64 ms per pass
+    _plain_constants(monkeypatch)
+    assert speed.engine_forward_seconds(arch, eff, "vLLM", 1, tp_devices=2) == pytest.approx(2.34e-3, rel=1e-12)

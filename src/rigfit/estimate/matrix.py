@@ -36,6 +36,7 @@ from rigfit.estimate.speed import (
     efficiency,
     host_constants,
     stream_bandwidth,
+    tensor_parallel_kv_copies,
     tensor_parallel_sync_seconds,
 )
 from rigfit.estimate.evaluate import Evaluation
@@ -319,7 +320,10 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     hc = host_constants()
     devices = hw.count[None, :]
     bw = hw.stream_bw[None, :] * rt.decode_bw[None, :]
-    t_dev = np.where(tp[None, :], dev / (bw * devices) + tensor_parallel_sync_seconds(L),
+    ctx_pre = _prefix(ctx)
+    ctx_dev = ctx_pre[:, -1:] - _take(ctx_pre, first_on)
+    copies = tensor_parallel_kv_copies(models.kv_shards[:, None], devices)
+    t_dev = np.where(tp[None, :], (dev + ctx_dev * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L),
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
     host_eff = efficiency("CPU", host.arch_key if host else "")
     host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw
@@ -357,13 +361,19 @@ def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, 
     if not flash:  # speed.score_traffic_seconds: the materialised f32 scores, 4 passes (not on CPUs)
         scores = n_tok * (models.score_coef * _attended(models, start + tokens / 2)).sum(axis=1)[:, None]
         t_compute = t_compute + np.where(cpu, 0.0, scores * SCORE_BYTES_NO_FLASH / stream)
-    n_ubatch = -(-tokens // ubatch)[:, None]
+    ub = np.where(rt.chunk > 0, rt.chunk, float(ubatch))[None, :]  # speed.prefill_chunk
+    n_ubatch = np.ceil(tokens[:, None] / ub)
     t_weights = n_ubatch * p.dev_w / stream
     t_device = t_compute + t_weights  # speed.weight_stream_seconds: each ubatch streams the weights again
     nd = hw.count[None, :]
-    m = np.maximum(1, np.minimum(-(-tokens // ubatch), N_BATCH // ubatch))[:, None]
+    m = np.maximum(1, np.minimum(n_ubatch, np.floor(N_BATCH / ub)))
     speedup = np.where(nd > 1, m * nd / (m + nd - 1), 1.0)
     t_device = np.where(~tp[None, :] & (p.host_w <= 0), t_device / speedup, t_device)
+    # speed.engine_forward_seconds: a serving engine's fixed kernel costs (and all-reduces) once per prompt chunk
+    L = models.n_layers[:, None]
+    fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
+             + rt.token_us[None, :]) * 1e-6 + np.where(devices > 1, tensor_parallel_sync_seconds(L), 0.0)
+    t_device = t_device + np.where(rt.chunk[None, :] > 0, n_ubatch * fixed, 0.0)
     t_host = np.where((p.host_w > 0) & ~cpu, n_ubatch * p.host_w / (host_constants().pcie_gbs * 1e9), 0.0)
     return np.where(tokens[:, None] > 0, t_device + t_host, 0.0)
 

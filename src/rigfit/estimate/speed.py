@@ -8,7 +8,7 @@ bounded below by streaming the weights once per ubatch; host-held weights cross 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import re
 from functools import lru_cache
 
@@ -63,6 +63,19 @@ def tensor_parallel_sync_seconds(num_layers: float | np.ndarray) -> float | np.n
     """Per decode step, the all-reduces of a tensor-parallel forward pass: two per layer at tp_allreduce_us each
     (small-message latency, independent of the bytes at decode batch sizes). Scalar or numpy array of layer counts."""
     return num_layers * ALLREDUCES_PER_LAYER * host_constants().tp_allreduce_us * 1e-6
+
+
+def kv_shards(arch: Architecture) -> int:
+    """How many ways tensor parallelism can split a layer's KV cache: one KV head per device at most (vLLM / SGLang
+    shard attention by KV head and replicate a KV head on every device that shares it); an MLA layer caches one
+    latent that all heads read, so every device holds and reads the whole of it (DeepSeek V3 / R1 under TP 8)."""
+    return 1 if arch.mla else max(1, arch.num_kv_heads)
+
+
+def tensor_parallel_kv_copies(shards: float | np.ndarray, devices: float | np.ndarray) -> float | np.ndarray:
+    """Copies of the KV cache a tensor-parallel group of `devices` reads per step: 1 while every device holds its own
+    KV heads, devices / shards once the devices outnumber the KV heads. Scalar or numpy arrays."""
+    return np.maximum(1.0, np.asarray(devices, dtype=float) / shards)
 
 
 @lru_cache(maxsize=1)
@@ -200,7 +213,9 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     devices = placement.n_devices
     bw = stream_bandwidth(hw) * eff.decode_bw
     if tensor_parallel and devices > 1:
-        t_dev = dev / (bw * devices) + tensor_parallel_sync_seconds(L)
+        # bytes are split over the devices, except the KV heads that more than one device must hold (kv_shards)
+        copies = float(tensor_parallel_kv_copies(kv_shards(arch), devices))
+        t_dev = (dev + float(ctx[on_gpu].sum()) * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L)
     else:
         t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
     t_host = 0.0
@@ -324,6 +339,33 @@ def matrix_tflops(hw: Hardware, quant: Quant) -> float:
     return hw.matrix_tflops
 
 
+# Prompt tokens a serving engine runs through one forward pass (its prefill chunk); llama.cpp backends use -ub. Each
+# chunk streams the weights once and pays the forward pass's fixed kernel costs once. vLLM: max_num_batched_tokens
+# for the API server on GPUs under 70 GiB and on A100 (vllm/engine/arg_utils.py get_batch_defaults: 2048; 8192 on
+# larger GPUs); SGLang uses vLLM's constants; TensorRT-LLM: BuildConfig.max_num_tokens 8192; ExLlamaV2 dynamic
+# generator max_chunk_size 2048; mlx-lm generate_step prefill_step_size 2048.
+ENGINE_PREFILL_CHUNK = {"vLLM": 2048, "SGLang": 2048, "TensorRT-LLM": 8192, "ExLlama": 2048, "MLX": 2048}
+
+
+def prefill_chunk(backend: str, ubatch: int) -> int:
+    """Tokens per forward pass of a prompt: the engine's chunk, or llama.cpp's -ub."""
+    return ENGINE_PREFILL_CHUNK.get(backend.split("/")[0], ubatch)
+
+
+def engine_forward_seconds(arch: Architecture, eff: Efficiency, backend: str, n_forward: int,
+                           tp_devices: int = 1) -> float:
+    """Fixed cost of a serving engine's prompt forward passes: each runs every layer's kernel chain once, like a
+    decode step (layers x layer_us, MoE layers x moe_layer_us, token_us) plus a tensor-parallel group's all-reduces.
+    A short prompt's time-to-first-token is mostly this and one pass over the weights (TensorRT-LLM, Llama 2 7B FP8
+    on an H100, 128 tokens: 7 ms measured, 1 ms of FLOPs at peak). 0 for llama.cpp backends: calibrate.py's prefill
+    efficiencies already hold their per-ubatch costs."""
+    if backend.split("/")[0] not in ENGINE_PREFILL_CHUNK or n_forward <= 0:
+        return 0.0
+    fixed = (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
+    sync = float(tensor_parallel_sync_seconds(arch.num_layers)) if tp_devices > 1 else 0.0
+    return n_forward * (fixed + sync)
+
+
 N_BATCH = 2048  # llama.cpp -b default: the logical batch that is split into ubatches (and pipelined across GPUs)
 
 
@@ -346,6 +388,9 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     if n_tokens <= 0:
         return 0.0
     eff = efficiency(backend, efficiency_key(hw))
+    chunk = prefill_chunk(backend, scenario.ubatch)
+    if chunk != scenario.ubatch:
+        scenario = replace(scenario, ubatch=chunk)
     hc = host_constants()
     lp = layer_params(arch)
     linear = n_tokens * 2 * (arch.active_params - lp.embedding)
@@ -363,6 +408,7 @@ def prefill_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placem
     t_device = t_compute + weight_stream_seconds(hw, scenario, placement, n_tokens, eff, devices)
     if not tensor_parallel and placement.host_weights <= 0:
         t_device /= pipeline_speedup(placement.n_devices, n_tokens, scenario.ubatch)
+    t_device += engine_forward_seconds(arch, eff, backend, n_ubatch, devices)
     t_host = 0.0
     if placement.host_weights > 0 and placement.strategy != CPU_ONLY:
         t_host = n_ubatch * placement.host_weights / (hc.pcie_gbs * 1e9)

@@ -20,8 +20,10 @@ from rigfit.estimate.memory import (
     usable_memory_bytes,
 )
 from rigfit.estimate.speed import (
+    ENGINE_PREFILL_CHUNK,
     attention_layer_flops,
     attention_layer_scores,
+    kv_shards,
     default_backend,
     dequant_factor,
     efficiency,
@@ -50,6 +52,7 @@ class ModelTable:
     kv_elements: np.ndarray  # (M, Lmax) K+V elements per cached token (MLA: the latent as llama.cpp stores it)
     kv_read_elements: np.ndarray  # (M, Lmax) elements one decode step reads per cached token
     windowed: np.ndarray  # (M, Lmax) bool
+    kv_shards: np.ndarray  # (M,) ways tensor parallelism can split the KV cache (speed.kv_shards)
     window: np.ndarray  # (M,) sliding window (0: none)
     recurrent: np.ndarray  # (M, Lmax) bytes of one sequence's recurrent state
     attention_coef: np.ndarray  # (M, Lmax) attention FLOPs per token per cached token
@@ -110,6 +113,7 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         kv_elements=per_layer(lambda a, k: kv_bytes_per_cell(a, k, 1.0)),
         kv_read_elements=per_layer(mla_read),
         windowed=per_layer(lambda a, k: float(k in WINDOWED)).astype(bool),
+        kv_shards=np.array([kv_shards(a) for a in models], dtype=float),
         window=np.array([float(a.sliding_window or 0) for a in models]),
         recurrent=per_layer(recurrent_state_per_layer),
         attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0)), width) for a in models]).reshape(len(models), width),
@@ -186,6 +190,7 @@ class RuntimeColumns:
     dequant: np.ndarray  # prefill rate factor of the quant's weights (speed.dequant_factor)
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
     vllm: np.ndarray  # (H,) bool: vLLM (tensor parallel over several devices)
+    chunk: np.ndarray  # (H,) a serving engine's prompt chunk (speed.ENGINE_PREFILL_CHUNK), 0: llama.cpp's -ub
 
 
 @lru_cache(maxsize=256)
@@ -205,6 +210,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         dequant=np.array([dequant_factor(e, quant) for e in effs]),
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
+        chunk=np.array([float(ENGINE_PREFILL_CHUNK.get(b.split("/")[0], 0)) for b in backends]),
     )
 
 
