@@ -5,7 +5,8 @@ same run (a 512×512 float64 numpy matmul, best of 20), so figures compare acros
 
 Targets (2 cores): full pair report warm ≤ 5 ms; `rigfit check` process ≤ 0.5 s; whole matrix at one quant ×
 one workload ≤ 50 ms; every model × hardware × 15 table quants × 5 workloads ≤ 1 s; model and hardware page on
-first visit after start-up ≤ 50 ms; pair page ≤ 10 ms; with --export, the whole catalog as static files ≤ 5 min.
+first visit after start-up ≤ 50 ms; pair page ≤ 10 ms; a request of the load benchmark's mix served in
+process ≤ 5 ms; with --export, the whole catalog as static files ≤ 5 min.
 """
 
 from __future__ import annotations
@@ -125,6 +126,74 @@ def first_visits() -> dict[str, float]:
             "pair page, first pair": pair_first, "pair page, next pair": pair_next}
 
 
+MIX_REQUESTS = 800
+
+
+def load_mix_in_process() -> float:
+    """Mean server time of one request of `benchmarks/load.py`'s mixed workload (distinct pair pages, API calls,
+    model/hardware and index pages), the public app called directly over ASGI after its start-up: what the server
+    spends per request without a client or network. 2 cores serve 200 req/s with the client beside them only if this
+    stays well under 10 ms."""
+    out = subprocess.run([sys.executable, __file__, "--mix"], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def _serve_mix() -> None:
+    import asyncio
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from load import workload
+
+    from rigfit.web.app import create_app
+    from rigfit.web.serving import ServeConfig
+
+    app = create_app(ServeConfig(public=True))
+
+    async def call(path: str) -> int:
+        p, _, q = path.partition("?")
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": p, "raw_path": p.encode(), "query_string": q.encode(),
+                 "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+                 "root_path": ""}
+        sent: list[dict] = []
+        body = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict:
+            if body:
+                return body.pop()
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    async def main() -> float:
+        started: list[dict] = []
+        queue: asyncio.Queue = asyncio.Queue()
+        await queue.put({"type": "lifespan.startup"})
+
+        async def lifespan_send(message: dict) -> None:
+            started.append(message)
+
+        life = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, queue.get,
+                                       lifespan_send))
+        while not started:
+            await asyncio.sleep(0.01)
+        paths = workload(MIX_REQUESTS, seed=11)
+        t = time.perf_counter()
+        for path in paths:
+            status = await call(path)
+            assert status < 500, (path, status)
+        seconds = (time.perf_counter() - t) / len(paths)
+        life.cancel()
+        return seconds
+
+    print(asyncio.run(main()))
+
+
 def export_all() -> float:
     """`rigfit export` of the whole catalog (every model on every device) into a temporary folder, 2 processes."""
     import shutil
@@ -146,6 +215,7 @@ def main() -> None:
         ("whole matrix, Q4_K_M × chat", matrix_one(), 0.05),
         (f"whole matrix, {len(TABLE_QUANTS)} quants × 5 workloads", matrix_all(), 1.0),
     ]
+    rows.append((f"load mix, one request served in process (mean of {MIX_REQUESTS})", load_mix_in_process(), 0.005))
     visits = first_visits()
     rows += [(k, v, 0.05 if "first visit" in k else 0.01) for k, v in visits.items()]
     if "--export" in sys.argv:  # minutes, and about 2 GB of files: on request
@@ -160,4 +230,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT / "src"))
-    main()
+    if "--mix" in sys.argv:
+        _serve_mix()
+    else:
+        main()
