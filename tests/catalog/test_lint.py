@@ -94,8 +94,7 @@ INDEX_OR_ENCYCLOPEDIA = re.compile(
 # entry listed here has been fixed (remove it) or one not listed cites only weak pages.
 PENDING_PRIMARY_SOURCE = {
     ("msrp", n) for n in (
-        "GTX 1060 6GB", "GTX 1070", "GTX 1660 Super", "RTX 2060", "RTX 2060 Super", "RTX 2070 Super",
-        "RTX 2080 Super", "RTX 3060 12GB", "RTX 3070 Ti", "RTX 3080 Ti", "RTX 4070", "RTX 4070 Ti")
+        "GTX 1660 Super", "RTX 2080 Super", "RTX 3070 Ti", "RTX 3080 Ti")
 }
 
 

@@ -111,3 +111,28 @@ def test_logits_buffer_is_host_memory_not_device():
     need = memory_need(arch, gpu(), Scenario(quant=find_quant("Q4_K_M"), context=8192, host=host_ram()))
     assert need.host_resident >= output_buffer_bytes(arch, scen(8192))
     assert need.host_resident < need.weights
+
+
+def test_embedded_boards_keep_1_5_gib_for_the_os_and_desktops_4() -> None:
+    """An 8 GiB Jetson / Pi board leaves 8 - 1.5 = 6.5 GiB (NVIDIA/skills Jetson memory figures, see memory.py); a
+    16 GiB laptop and a 128 GiB Strix Halo mini-PC keep the desktop reserve (16 - 4 = 12, 128 - 8 = 120)."""
+    from rigfit.catalog import find_hardware
+    from rigfit.estimate.memory import usable_memory_bytes
+
+    assert usable_memory_bytes(find_hardware("Jetson Orin Nano Super 8GB")) == pytest.approx(6.5 * GIB)
+    assert usable_memory_bytes(find_hardware("Raspberry Pi 5 8GB")) == pytest.approx(6.5 * GIB)
+    assert usable_memory_bytes(find_hardware("Jetson Orin NX 16GB")) == pytest.approx(14.5 * GIB)
+    assert usable_memory_bytes(find_hardware("Snapdragon X Plus X1P-64-100 16GB")) == pytest.approx(12 * GIB)
+    assert usable_memory_bytes(find_hardware("AMD Ryzen AI Max+ 395 128GB")) == pytest.approx(120 * GIB)
+
+
+def test_pi5_8gb_measurement_llama31_8b_fits_and_llama2_13b_does_not() -> None:
+    """geerlingguy/ollama-benchmark README.md@0cc8abb5: on a Pi 5 8GB CPU, Ollama llama3.1:8b (Q4_K_M) ran at 1.99
+    tok/s and llama2:13b did not finish. Ollama's 2048-token context: the 8B needs 4.58 GiB of weights + 0.25 GiB KV."""
+    from rigfit.catalog import find_hardware
+    from rigfit.estimate.memory import usable_memory_bytes
+
+    usable = usable_memory_bytes(find_hardware("Raspberry Pi 5 8GB")) / GIB
+    llama31_8b_q4km = 4.58 + 2048 * 32 * 2 * 8 * 128 * 2 / GIB  # weights file + f16 KV (32 layers, 8 KV heads)
+    llama2_13b_q4_0 = 6.86 + 2048 * 40 * 2 * 40 * 128 * 2 / GIB  # 7.37 GB file + f16 KV (40 layers, 40 heads, MHA)
+    assert llama31_8b_q4km < usable < llama2_13b_q4_0

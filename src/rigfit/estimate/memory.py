@@ -245,19 +245,37 @@ def runtime_overhead_bytes(hw: Hardware) -> float:
     return RUNTIME_OVERHEAD_GIB.get(hw.vendor, 0.35) * GIB
 
 
+# Embedded boards (Jetson modules, Raspberry Pi, RK3588 boards: catalog form_factor "mini-pc" with at most 16 GiB) run
+# a Linux image that keeps far less than a desktop PC's 4 GiB. NVIDIA/skills@7149a886 (the Jetson team's memory skills):
+# an 8 GiB Orin Nano reports MemTotal 8,123,456 kB (0.25 GiB to firmware carveouts; jetson-memory-audit/SKILL.md), and
+# the desktop holds up to 865 MB (graphical.target) plus ~200 MB per display manager (jetson-headless-mode/SKILL.md);
+# 0.25 + 0.81 + 0.19 GiB + the base system leaves 1.5 GiB. Checked against a measurement: Ollama llama3.1:8b (Q4_K_M,
+# 4.58 GiB) runs on a Pi 5 8GB CPU at 1.99 tok/s and llama2:13b (Q4_0, 6.9 GiB) does not (geerlingguy/ollama-benchmark
+# README.md@0cc8abb5): 8 - 1.5 = 6.5 GiB holds the first and not the second; 8 - 4 = 4 GiB held neither.
+EMBEDDED_FORM_FACTOR = "mini-pc"
+EMBEDDED_MAX_GIB = 16
+EMBEDDED_OS_GIB = 1.5
+
+
+def os_reserve_gib(hw: Hardware) -> float:
+    """What the OS keeps on an APU or CPU host: 1.5 GiB on an embedded board, else 4 GiB (8 GiB above 64 GiB)."""
+    if hw.form_factor == EMBEDDED_FORM_FACTOR and hw.memory_gib <= EMBEDDED_MAX_GIB:
+        return EMBEDDED_OS_GIB
+    return 8.0 if hw.memory_gib > 64 else 4.0
+
+
 def usable_memory_bytes(hw: Hardware) -> float:
     """Memory one device lets a model use.
 
     Discrete GPUs: all of it (the margin is counted as headroom). Apple: the GPU working-set limit macOS sets by
     default (recommendedMaxWorkingSetSize: about 2/3 of RAM up to 36 GB, 3/4 above; raisable with
-    `sysctl iogpu.wired_limit_mb`). APUs and CPU hosts: RAM less what the OS and desktop keep (4 GiB, 8 GiB above
-    64 GiB).
+    `sysctl iogpu.wired_limit_mb`). APUs and CPU hosts: RAM less what the OS and desktop keep (`os_reserve_gib`).
     """
     mem = hw.memory_bytes
     if hw.kind == "apple":
         return mem * (0.75 if hw.memory_gib > 36 else 2 / 3)
     if hw.kind in ("apu", "cpu"):
-        return mem - (8 if hw.memory_gib > 64 else 4) * GIB
+        return mem - os_reserve_gib(hw) * GIB
     return mem
 
 
