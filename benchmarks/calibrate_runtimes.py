@@ -100,7 +100,7 @@ def _terms(row: dict[str, str]):
         if tps * raw > 1.1:
             return None  # above the bandwidth roofline: not a measurement the physics can fit
         peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
-        attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)
+        attn = attention_flops(arch, depth + n // 2, decode=True) / (peak * 1e12)
         return "decode", key, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps), arch.moe_layers
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
