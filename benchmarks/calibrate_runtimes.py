@@ -150,6 +150,9 @@ def fit_runtimes(rows) -> dict[str, dict[str, float]]:
             out[key] = merged
     for backend in sorted({k.split("/")[0] for k in keys} & set(SERVER_RUNTIMES), key=order):
         gens = [k for k in keys if k.startswith(backend + "/")]
+        own_rows = sum(len(decode.get(g, [])) for g in gens)
+        if backend in BORROWS_VLLM and own_rows < MIN_ROWS and len(prefill.get(backend, [])) < MIN_ROWS:
+            continue  # nothing of its own to fit: no key, so validate.engine_backend keeps it on vLLM's constants
         out.update(_fit_server_runtime(backend, gens, decode, prefill, _base_constants(backend, out)))
         mrows = moe_decode.get(backend, [])
         moe = _fit_moe_layer_cost([(out.get(gen) or out[backend], terms, n) for gen, terms, n in mrows])
