@@ -103,7 +103,7 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
                       f"{tps} tok/s", file=sys.stderr)
                 continue
             peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
-            attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)  # seconds at 100 % of peak
+            attn = attention_flops(arch, depth + n // 2, decode=True) / (peak * 1e12)  # seconds at 100 % of peak
             for k in keys:
                 decode.setdefault(k, []).append((raw, float(arch.num_layers), attn, 1.0 / tps))
         else:

@@ -100,7 +100,7 @@ def _terms(row: dict[str, str]):
         if tps * raw > 1.1:
             return None  # above the bandwidth roofline: not a measurement the physics can fit
         peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
-        attn = attention_flops(arch, depth + n // 2) / (peak * 1e12)
+        attn = attention_flops(arch, depth + n // 2, decode=True) / (peak * 1e12)
         return "decode", key, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps), arch.moe_layers
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak
@@ -150,6 +150,9 @@ def fit_runtimes(rows) -> dict[str, dict[str, float]]:
             out[key] = merged
     for backend in sorted({k.split("/")[0] for k in keys} & set(SERVER_RUNTIMES), key=order):
         gens = [k for k in keys if k.startswith(backend + "/")]
+        own_rows = sum(len(decode.get(g, [])) for g in gens)
+        if backend in BORROWS_VLLM and own_rows < MIN_ROWS and len(prefill.get(backend, [])) < MIN_ROWS:
+            continue  # nothing of its own to fit: no key, so validate.engine_backend keeps it on vLLM's constants
         out.update(_fit_server_runtime(backend, gens, decode, prefill, _base_constants(backend, out)))
         mrows = moe_decode.get(backend, [])
         moe = _fit_moe_layer_cost([(out.get(gen) or out[backend], terms, n) for gen, terms, n in mrows])

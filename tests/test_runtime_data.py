@@ -37,3 +37,30 @@ def test_m4_max_decodes_faster_than_m2_max():
     m2, m4 = _tg128("Apple M2 Max 38-core GPU 64GB"), _tg128("Apple M4 Max 40-core GPU 64GB")
     assert find_hardware("Apple M4 Max 40-core GPU 64GB").bandwidth_bytes / 1e9 == 546
     assert m4 > m2 * 1.2
+
+
+def _benchmarks_on_path() -> None:
+    import sys
+
+    if str(DATA.parent) not in sys.path:
+        sys.path.insert(0, str(DATA.parent))
+
+
+def _sglang_llama_rows(n: int):
+    """The first n single-stream SGLang Llama 3 8B rows of sglang.csv (H100, sgl-project/sglang#1401 and #1008)."""
+    _benchmarks_on_path()
+    from calibrate_runtimes import data_rows
+
+    rows = [r for r in data_rows([DATA / "sglang.csv"]) if r[2]["model"] == "Llama 3 8B"]
+    assert len(rows) >= 3
+    return rows[:n]
+
+
+def test_sglang_keeps_vllm_constants_below_three_rows_of_its_own():
+    # calibrate_runtimes.fit_runtimes: a runtime that borrows vLLM's constants (SGLang, TensorRT-LLM) gets a key of
+    # its own only from MIN_ROWS = 3 dense decode rows; two give none, three give one
+    _benchmarks_on_path()
+    from calibrate_runtimes import fit_runtimes
+
+    assert "SGLang" not in fit_runtimes(_sglang_llama_rows(2))
+    assert "SGLang" in fit_runtimes(_sglang_llama_rows(3))

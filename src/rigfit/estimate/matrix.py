@@ -331,7 +331,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     cpu_full = np.where(cpu, 0, L - k_on)
     cpu_experts = np.where(models.is_moe[:, None] & ~cpu, first_expert_on - first_on, 0)
     t_cpu_layers = (cpu_full * hc.cpu_layer_us + cpu_experts * hc.cpu_moe_layer_us) * 1e-6
-    attn = models.attention_coef * cells * n_seq
+    attn = models.decode_attention_coef * cells * n_seq  # speed.attention_layer_flops(decode=True)
     attn_pre = _prefix(attn)
     attn_total = attn_pre[:, -1:]
     attn_off = _take(attn_pre, first_on)

@@ -17,7 +17,7 @@ import numpy as np
 from rigfit.estimate.fit import CPU_ONLY, Placement, gpu_layer_mask
 from rigfit.estimate.memory import kv_bytes_per_cell, recurrent_state_per_layer, weight_bytes
 from rigfit.estimate.structure import layer_params
-from rigfit.model.architecture import Architecture
+from rigfit.model.architecture import MLA, Architecture
 from rigfit.model.hardware import Hardware
 from rigfit.model.quant import Quant
 from rigfit.model.scenario import Scenario
@@ -234,7 +234,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     # peak (large on CPUs), which is why generation slows with depth faster than the KV bytes alone explain.
     # Layers whose KV lives in host RAM attend on the CPU, at the host's rate.
     peak = hw.matrix_tflops
-    attn = attention_layer_flops(arch, depth) * n_seq
+    attn = attention_layer_flops(arch, depth, decode=True) * n_seq
     gpu_eff = batched_attention_efficiency(eff.attn_eff, n_seq)
     t_attn = float(attn[on_gpu].sum()) / (peak * 1e12 * gpu_eff) if not cpu_only else float(attn.sum()) / (peak * 1e12 * gpu_eff)
     if not cpu_only and (~on_gpu).any():
@@ -268,8 +268,23 @@ def flops_per_token(arch: Architecture, depth: float) -> float:
     return 2 * (arch.active_params - lp.embedding) + attention_flops(arch, depth)
 
 
-def attention_layer_flops(arch: Architecture, depth: float) -> np.ndarray:
-    """FLOPs of one token's attention over `depth` cached tokens (QK^T and PV), per layer."""
+def mla_cell_dims(mla: MLA, decode: bool) -> int:
+    """Query-key plus value dimensions one MLA head multiplies per cached token. A decode step runs MLA in its
+    weight-absorbed form: W_UK is folded into the query and W_UV applied after attention, so every head attends over
+    the cached latent itself, scores over kv_lora_rank + rope dims and values over kv_lora_rank dims (llama.cpp
+    src/models/deepseek2.cpp@07bede6: "MLA with the absorption optimzation converts into MQA", Q and K of
+    kv_lora_rank + n_rot, V of kv_lora_rank; vLLM vllm/v1/attention/backends/mla/common.py@37fa5c0: the
+    "data-movement friendly approach" for decode). Prefill keeps the per-head form (vLLM's "compute friendly
+    approach": nope + rope dims for scores, v_head_dim for values). DeepSeek V3: 2·512 + 64 = 1088 per head in
+    decode vs 128 + 64 + 128 = 320 in prefill."""
+    if decode:
+        return 2 * mla.kv_lora_rank + mla.qk_rope_head_dim
+    return mla.qk_nope_head_dim + mla.qk_rope_head_dim + mla.v_head_dim
+
+
+def attention_layer_flops(arch: Architecture, depth: float, decode: bool = False) -> np.ndarray:
+    """FLOPs of one token's attention over `depth` cached tokens (QK^T and PV), per layer; `decode` counts MLA layers
+    in the absorbed form a decode step runs (mla_cell_dims)."""
     out = np.zeros(arch.num_layers)
     for i, kind in enumerate(arch.mixers):
         if kind in "FH":
@@ -277,8 +292,7 @@ def attention_layer_flops(arch: Architecture, depth: float) -> np.ndarray:
         elif kind in "SC":
             out[i] = 4 * arch.num_heads * arch.head_dim * min(depth, arch.sliding_window or depth)
         elif kind == "M" and arch.mla:
-            m = arch.mla
-            out[i] = 2 * arch.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) * depth
+            out[i] = 2 * arch.num_heads * mla_cell_dims(arch.mla, decode) * depth
     return out
 
 
@@ -325,9 +339,9 @@ def prefill_memory_seconds(arch: Architecture, hw: Hardware, scenario: Scenario,
             + score_traffic_seconds(arch, hw, scenario, placement, n_tokens, start_depth, eff, 1))
 
 
-def attention_flops(arch: Architecture, depth: float) -> float:
-    """FLOPs of one token's attention over `depth` cached tokens, all layers."""
-    return float(attention_layer_flops(arch, depth).sum())
+def attention_flops(arch: Architecture, depth: float, decode: bool = False) -> float:
+    """FLOPs of one token's attention over `depth` cached tokens, all layers (`decode`: attention_layer_flops)."""
+    return float(attention_layer_flops(arch, depth, decode).sum())
 
 
 def matrix_tflops(hw: Hardware, quant: Quant) -> float:

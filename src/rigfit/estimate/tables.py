@@ -56,6 +56,7 @@ class ModelTable:
     window: np.ndarray  # (M,) sliding window (0: none)
     recurrent: np.ndarray  # (M, Lmax) bytes of one sequence's recurrent state
     attention_coef: np.ndarray  # (M, Lmax) attention FLOPs per token per cached token
+    decode_attention_coef: np.ndarray  # (M, Lmax) the same in a decode step (MLA absorbed: speed.mla_cell_dims)
     score_coef: np.ndarray  # (M, Lmax) attention scores per token per cached token (speed.attention_layer_scores)
     full_kv: np.ndarray  # (M,) bool: any F/C/H/M layer
     windowed_only: np.ndarray  # (M,) bool: S/C layers and no F/H/M layer
@@ -117,6 +118,8 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         window=np.array([float(a.sliding_window or 0) for a in models]),
         recurrent=per_layer(recurrent_state_per_layer),
         attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0)), width) for a in models]).reshape(len(models), width),
+        decode_attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0, decode=True)), width)
+                                        for a in models]).reshape(len(models), width),
         score_coef=np.array([_row(list(attention_layer_scores(a, 1.0)), width) for a in models]).reshape(len(models), width),
         full_kv=np.array([a.count(FULL_KV_KINDS) > 0 for a in models]),
         windowed_only=np.array([a.count(WINDOWED) > 0 and a.count("FHM") == 0 for a in models]),
