@@ -91,12 +91,16 @@ async def offer(base: str, paths: list[str], rate: float, seconds: float) -> tup
     async def one(path: str) -> None:
         t = time.perf_counter()
         try:
-            statuses[await asyncio.wait_for(fetch(host, int(port), path), TIMEOUT_S)] += 1
+            status = await asyncio.wait_for(fetch(host, int(port), path), TIMEOUT_S)
+            statuses[status] += 1
             latencies.append(time.perf_counter() - t)
+            if status == 503:
+                refused_at.append(t - start)
         except (OSError, asyncio.TimeoutError, ValueError, IndexError):
             statuses[0] += 1
 
     tasks = []
+    refused_at: list[float] = []
     start = time.perf_counter()
     count = min(len(paths), int(rate * seconds))
     for i in range(count):
@@ -105,6 +109,9 @@ async def offer(base: str, paths: list[str], rate: float, seconds: float) -> tup
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(paths[i])))
     await asyncio.gather(*tasks)
+    if refused_at:  # when in the run the 503s came: a cold start-up, or all along
+        windows = Counter(int(x // 10) * 10 for x in refused_at)
+        print("  503s by 10-s window from the start: " + ", ".join(f"{k}s {v}" for k, v in sorted(windows.items())))
     return latencies, statuses, time.perf_counter() - start
 
 
