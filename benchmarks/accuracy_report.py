@@ -32,7 +32,13 @@ def family(name: str) -> str:
         return "CPU only"
     if hw.kind == "apu":
         return f"{hw.vendor.upper()} APU (unified memory)"
-    dc = "datacenter (HBM)" if "hbm" in hw.memory_type.lower() else ("workstation" if hw.form_factor == "workstation" else "consumer")
+    hbm = "hbm" in hw.memory_type.lower()
+    if hbm and hw.form_factor in ("datacenter", "server"):
+        dc = "datacenter (HBM)"
+    elif hbm:  # a consumer card with HBM (Radeon VII, Titan V) is no datacenter part
+        dc = "consumer (HBM)"
+    else:
+        dc = "workstation" if hw.form_factor == "workstation" else "consumer"
     return f"{hw.vendor.upper()} {dc}"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
+from rigfit.catalog import NotFound, find_hardware, find_model
 from rigfit.catalog.loader import data_dir
 from rigfit.estimate.fit import placement_for
 from rigfit.estimate.speed import (
@@ -38,7 +38,7 @@ from rigfit.estimate.speed import (
     stream_bandwidth,
 )
 from rigfit.model.scenario import Scenario
-from rigfit.validate import TEST, backend_of, run_settings
+from rigfit.validate import TEST, backend_of, row_quant, run_settings
 
 MIN_ROWS = 3
 
@@ -51,7 +51,8 @@ def rows_for_fit(path: Path):
         if not m:
             continue
         try:
-            arch, quant, hw = find_model(row["model"]), find_quant(row["quant"]), find_hardware(row["hardware"])
+            arch, hw = find_model(row["model"]), find_hardware(row["hardware"])
+            quant = row_quant(row, arch)
         except NotFound:
             continue
         ngl = (row.get("ngl") or "").strip()
@@ -215,7 +216,8 @@ def fit_device_hop_us(path: Path) -> float | None:
         if n < 2 or not m or m.group(1) != "tg" or row.get("offload") or row.get("host") or "RPC" in row["backend"]:
             continue
         try:
-            arch, quant = find_model(row["model"]), find_quant(row["quant"])
+            arch = find_model(row["model"])
+            quant = row_quant(row, arch)
             hw = find_hardware(row["hardware"]).with_count(n)
         except NotFound:
             continue

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_group  # noqa: E402
 
-from rigfit.catalog import NotFound, find_hardware, find_model, find_quant  # noqa: E402
+from rigfit.catalog import NotFound, find_hardware, find_model  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
 from rigfit.estimate.fit import placement_for  # noqa: E402
 from rigfit.estimate.speed import (  # noqa: E402
@@ -52,7 +52,7 @@ from rigfit.estimate.speed import (  # noqa: E402
     prefill_memory_seconds,
 )
 from rigfit.model.scenario import Scenario  # noqa: E402
-from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, run_settings, runtime_of  # noqa: E402
+from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, row_quant, run_settings, runtime_of  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
@@ -82,7 +82,8 @@ def _terms(row: dict[str, str]):
         return None
     try:
         kind, n, depth = parse_test(row["test"])
-        arch, quant, hw = find_model(row["model"]), find_quant(row["quant"]), find_hardware(row["hardware"])
+        arch, hw = find_model(row["model"]), find_hardware(row["hardware"])
+        quant = row_quant(row, arch)
         runtime = runtime_of(row["backend"])
         backend = engine_backend(runtime, hw, quant)
     except (NotFound, ValueError, KeyError):

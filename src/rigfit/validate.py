@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rigfit.catalog import NotFound, find_hardware, find_model, find_quant
+from rigfit.catalog.loader import load_quants
 from rigfit.estimate.fit import placement_for
 from rigfit.estimate.memory import MIB, kv_cache_bytes, weight_bytes
 from rigfit.estimate.speed import (
@@ -34,6 +35,7 @@ from rigfit.estimate.speed import (
 )
 from rigfit.model.architecture import Architecture
 from rigfit.model.hardware import GIB, Hardware
+from rigfit.model.quant import Quant
 from rigfit.model.scenario import Scenario
 
 DEFAULT_HOST = "Desktop DDR5-5600 dual channel 64GB"
@@ -207,6 +209,20 @@ def parse_test(text: str) -> tuple[str, int, int]:
     return kind, n, depth
 
 
+def row_quant(row: dict[str, str], arch: Architecture) -> Quant:
+    """The row's quant, with the file layout the printed model size shows. llama-bench prints one type name
+    ("MXFP4 MoE") for both MXFP4 layouts in the catalog: the first ggml-org gpt-oss GGUFs keep every non-expert
+    tensor BF16 (gpt-oss 20B 12.83 GiB, lhl/strix-halo-testing rows), later files hold them in Q8_0 (11.27 GiB:
+    ggml-org/llama.cpp benches/dgx-spark.md, kyuz0/amd-strix-halo-toolboxes). Decode streams those tensors every
+    token, so the layout matters as much as the expert type: pick the moe_only layout whose size is closest."""
+    quant = find_quant(row.get("quant", ""))
+    if not quant.moe_only or not row.get("model_size_gib"):
+        return quant
+    size = _measured(row, "model_size_gib") * GIB
+    layouts = [q for q in load_quants() if q.moe_only and q.family == quant.family]
+    return min(layouts, key=lambda q: abs(weight_bytes(arch, q).total - size))
+
+
 def predict_speed_row(row: dict[str, str]) -> tuple[str, float]:
     return _predict_speed(row)[0:2]
 
@@ -225,7 +241,7 @@ def _predict_speed(row: dict[str, str]) -> tuple[str, float, str]:
     if batch > 1 and kind != "tg":
         raise ValueError("batch > 1 is replayed for tg rows only")
     arch = find_model(row.get("model", ""))
-    quant = find_quant(row.get("quant", ""))
+    quant = row_quant(row, arch)
     hw = _hardware(row.get("hardware", ""), n_devices)
     host = find_hardware(row["host"]) if row.get("host") else find_hardware(DEFAULT_HOST)
     backend = engine_backend(runtime, hw, quant)
@@ -335,7 +351,8 @@ def validate_file(path: Path) -> list[RowResult]:
                 kind, pred, runtime = _predict_speed(row)
                 results.append(RowResult(i, kind, label, measured, pred, backend=runtime))
                 if row.get("model_size_gib"):
-                    w = weight_bytes(find_model(row["model"]), find_quant(row["quant"]))
+                    arch = find_model(row["model"])
+                    w = weight_bytes(arch, row_quant(row, arch))
                     size = _measured(row, "model_size_gib")
                     results.append(RowResult(i, "memory", f"{label} | model size", size, w.total / GIB, backend=runtime))
         except (NotFound, ValueError, KeyError, TypeError, ArithmeticError) as exc:

@@ -74,6 +74,8 @@ def combine_devices(devices: list[Hardware]) -> Hardware:
         name=" + ".join(d.name for d in devices),
         memory_gib=total_mem / len(units),
         bandwidth_gbs=harmonic([d.bandwidth_gbs for d in units]) or first.bandwidth_gbs,
+        read_bandwidth_gbs=(harmonic([d.read_bandwidth_gbs or d.bandwidth_gbs for d in units])
+                            if any(d.read_bandwidth_gbs for d in units) else None),
         fp16_tflops=harmonic([d.fp16_tflops for d in units]),
         bf16_tflops=harmonic([d.bf16_tflops for d in units]),
         fp8_tflops=harmonic([d.fp8_tflops for d in units]),

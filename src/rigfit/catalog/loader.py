@@ -145,6 +145,7 @@ def hardware_from_entry(e: dict[str, Any]) -> Hardware:
         kind=str(e["kind"]),
         memory_gib=float(e["memory_gib"]),
         bandwidth_gbs=float(e["bandwidth_gbs"]),
+        read_bandwidth_gbs=num("read_bandwidth_gbs"),
         fp16_tflops=num("fp16_tflops"),
         bf16_tflops=num("bf16_tflops"),
         fp8_tflops=num("fp8_tflops"),

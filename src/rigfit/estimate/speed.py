@@ -107,8 +107,12 @@ def stream_bandwidth(hw: Hardware) -> float:
     """Bytes/s one llama.cpp process streams its weights at. On a multi-socket CPU the weights are read into the
     page cache by one thread (mmap), so they sit in one socket's memory; threads on the other sockets read them
     across the socket link, and decode runs at one node's bandwidth, not the sum of all nodes (llama.cpp `--numa`
-    help, common/arg.cpp: pages already cached stay where they are, "drop the system page cache"; ggml-org/llama.cpp#1437)."""
-    return hw.bandwidth_bytes / numa_nodes(hw)
+    help, common/arg.cpp: pages already cached stay where they are, "drop the system page cache"; ggml-org/llama.cpp#1437).
+    Where the catalog has a measured device read bandwidth (hw.read_bandwidth_gbs: LPDDR5X unified memory sustains
+    ~85 % of its spec peak, where the GDDR and HBM parts the decode efficiencies are fitted on do not fall short of it
+    in the same way), the stream starts from that figure: the decode efficiency then measures the kernels, not the DRAM."""
+    peak = hw.read_bandwidth_gbs * 1e9 if hw.read_bandwidth_gbs else hw.bandwidth_bytes
+    return peak / numa_nodes(hw)
 
 
 def efficiency_key(hw: Hardware) -> str:

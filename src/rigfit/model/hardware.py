@@ -16,6 +16,9 @@ class Hardware:
     kind: str  # gpu | apple | apu | cpu
     memory_gib: float
     bandwidth_gbs: float
+    # Measured device read bandwidth of a saturating read kernel, where a public measurement shows the memory sustains
+    # clearly less than its spec peak (LPDDR5X unified memory). None: the spec figure (decode efficiency is fitted on it).
+    read_bandwidth_gbs: float | None = None
     fp16_tflops: float | None = None
     bf16_tflops: float | None = None
     fp8_tflops: float | None = None
