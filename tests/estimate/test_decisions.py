@@ -215,6 +215,16 @@ def test_bandwidth_explanation_adds_up():
     assert 1e3 / v["token_ms"] == pytest.approx(r.main.decode_tps)
 
 
+def test_bandwidth_explanation_states_the_bandwidth_the_estimate_streams_from():
+    # the DGX Spark's LPDDR5X is 273 GB/s on paper and sustains 232 GB/s read (catalog read_bandwidth_gbs): the
+    # sentence must name the figure the decode estimate used, or its parts would not add up to the token time
+    r = rep("Llama 3.1 8B", "NVIDIA DGX Spark", quant="Q8_0")
+    v = r.bottleneck.what.as_dict
+    assert r.bottleneck.what.code == "bandwidth"
+    assert v["bandwidth_gbs"] == pytest.approx(232.0)
+    assert v["stream_ms"] + v["fixed_ms"] + v["other_ms"] == pytest.approx(v["token_ms"])
+
+
 def test_capacity_bottleneck_names_the_shortfall():
     r = rep("DeepSeek R1", "Apple M4 Max 40-core GPU 128GB")
     b = bottleneck(r.request, r.main)

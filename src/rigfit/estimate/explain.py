@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from rigfit.estimate.evaluate import Evaluation, Request, workload_tokens
 from rigfit.estimate.fit import EXPERT_OFFLOAD, FULL_GPU, LAYER_OFFLOAD, NO_FIT, TIGHT
 from rigfit.estimate.memory import usable_memory_bytes
-from rigfit.estimate.speed import decode_step, efficiency, efficiency_key
+from rigfit.estimate.speed import decode_step, efficiency, efficiency_key, stream_bandwidth
 from rigfit.model.hardware import GIB
 
 Value = float | int | str
@@ -75,10 +75,13 @@ def bottleneck(req: Request, ev: Evaluation) -> Bottleneck:
     # one token's time, split so the sentence adds up: streaming the bytes at the bandwidth the kernels reach, the
     # fixed per-layer cost, and the rest (attention over the cache, device hops)
     token_ms = 1e3 / ev.decode_tps if ev.decode_tps else 0.0
-    stream_ms = read / (req.hw.bandwidth_gbs * 1e9 * req.hw.count * eff.decode_bw) * 1e3
+    # the bandwidth the engine streams from (speed.stream_bandwidth: a measured read rate where the catalog has
+    # one, one NUMA node of a multi-socket host), so the sentence states the figure the estimate used
+    streamed = stream_bandwidth(req.hw) * req.hw.count
+    stream_ms = read / (streamed * eff.decode_bw) * 1e3
     fixed_ms = req.arch.num_layers * eff.layer_us / 1e3
-    what = note("bandwidth", gb_per_token=read / 1e9, bandwidth_gbs=req.hw.bandwidth_gbs * req.hw.count,
-                roofline_tps=req.hw.bandwidth_gbs * 1e9 * req.hw.count / read if read else 0.0,
+    what = note("bandwidth", gb_per_token=read / 1e9, bandwidth_gbs=streamed / 1e9,
+                roofline_tps=streamed / read if read else 0.0,
                 efficiency_percent=eff.decode_bw * 100, stream_ms=stream_ms, layers=req.arch.num_layers,
                 fixed_ms=fixed_ms, other_ms=max(0.0, token_ms - stream_ms - fixed_ms), token_ms=token_ms,
                 decode_tps=ev.decode_tps)
