@@ -152,7 +152,8 @@ def runtime_section() -> list[str]:
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
              f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
              "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
-             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., and `Metal/apple_m3`..`m5`) on the rows",
+             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m3`..`m5`, `ROCm/gcn5_hbm`)",
+             "on the rows",
              "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
              "Errors are (predicted − measured) / measured; bias is the median signed error.", "",
              "**llama.cpp on data never seen in fitting.** `benchmarks/calibrate.py` fits the llama.cpp constants on the",

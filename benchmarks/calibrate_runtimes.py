@@ -57,6 +57,9 @@ from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, row_quant, r
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
 FITTED_METAL = tuple(f"Metal/{g}" for g in APPLE_GENERATIONS[2:])
+# llama.cpp ROCm generations fitted here from benchmarks/data (speed.efficiency_key: Vega 10/20 are all HBM2, so
+# "gcn5_hbm"); the shared speed.csv holds one gfx906 row only, too few for benchmarks/calibrate.py's per-generation fit
+ROCM_GENERATIONS = ("gcn5_hbm",)
 HOLD_OUT_MOD = 3
 
 
@@ -311,6 +314,43 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     return out
 
 
+def fit_rocm_generations(rows) -> dict[str, dict[str, float]]:
+    """Per-layer cost, decode attention efficiency and prefill MFU of the ROCm generations in ROCM_GENERATIONS, the
+    Metal-generation method (fit_metal_generations) on llama.cpp ROCm rows: the bandwidth efficiency stays the
+    generic ROCm one (its split from the per-layer cost is not identifiable from the few model depths measured), the
+    attention efficiency comes from rows at several depths (_fit_layer_and_attention), the per-layer cost is the
+    median of the decode residuals and the prefill MFU the median over dense prefill rows. Only rows of the
+    calibration split of benchmarks/data: the shared speed.csv's one gfx906 row (Radeon VII, 2023 build) stays held
+    out, and the key is written only when the generation has >= MIN_ROWS decode rows."""
+    terms_by_gen: dict[str, list] = {}
+    for _, _, row in rows:
+        t = _terms(row)
+        if t is not None and t[1] == "ROCm" and t[2] in ROCM_GENERATIONS:
+            terms_by_gen.setdefault(t[2], []).append((t[0], t[3], t[4]))
+    out: dict[str, dict[str, float]] = {}
+    for gen in ROCM_GENERATIONS:
+        vals = dict(efficiency("ROCm").__dict__)
+        dec = [t for k, t, _ in terms_by_gen.get(gen, []) if k == "decode"]
+        if len(dec) < MIN_ROWS:
+            continue
+        own = _fit_layer_and_attention(dec, vals["decode_bw"])
+        if own:
+            vals["attn_eff"] = own[1]
+        layer = [(sec - raw / vals["decode_bw"] - attn / vals["attn_eff"]) / layers * 1e6 for raw, layers, attn, sec in dec]
+        vals["layer_us"] = round(max(0.0, statistics.median(layer)), 1)
+        attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
+        dq = vals.get("dequant_prefill") or 1.0
+        pre = [t for k, t, _ in terms_by_gen.get(gen, []) if k == "prefill"]
+        mfu = [lin / (dq if quant else 1.0) / (sec - attn / attn_eff) for lin, attn, sec, moe, quant in pre
+               if not moe and sec > attn / attn_eff]
+        if len(mfu) >= MIN_ROWS:
+            vals["prefill_mfu"] = round(min(1.0, statistics.median(mfu)), 3)
+        out[f"ROCm/{gen}"] = vals
+        print(f"ROCm/{gen:9s} decode rows {len(dec)}, prefill rows {len(mfu)} -> layer_us {vals['layer_us']}, "
+              f"attn_eff {vals['attn_eff']}, prefill_mfu {vals['prefill_mfu']}", file=sys.stderr)
+    return out
+
+
 def write(fitted: dict[str, dict[str, float]]) -> None:
     path = data_dir() / "efficiency.yaml"
     text = path.read_text(encoding="utf-8")
@@ -336,7 +376,7 @@ def main() -> None:
     calib = [r for r in rows if not held_out(r[2])]
     print(f"{len(rows)} rows: {len(calib)} calibration, {len(rows) - len(calib)} held out", file=sys.stderr)
     metal_rows = calib + (data_rows([args.shared]) if args.shared else [])
-    fitted = {**fit_runtimes(calib), **fit_metal_generations(metal_rows)}
+    fitted = {**fit_runtimes(calib), **fit_metal_generations(metal_rows), **fit_rocm_generations(calib)}
     for key, vals in fitted.items():
         print(f"{key:22s} {vals}", file=sys.stderr)
     if len(calib) < MIN_ROWS:

@@ -64,3 +64,48 @@ def test_sglang_keeps_vllm_constants_below_three_rows_of_its_own():
 
     assert "SGLang" not in fit_runtimes(_sglang_llama_rows(2))
     assert "SGLang" in fit_runtimes(_sglang_llama_rows(3))
+
+
+GCN5_ENTRIES = ("Radeon VII", "AMD Instinct MI50 16GB", "AMD Instinct MI50 32GB", "AMD Instinct MI60")
+
+
+@pytest.mark.parametrize("name", GCN5_ENTRIES)
+def test_vega20_entries_get_the_gcn5_rocm_constants(name):
+    # all Vega 20 boards carry HBM2, so speed.efficiency_key gives "gcn5_hbm" and efficiency() finds its own entry
+    from rigfit.estimate.speed import efficiency_key
+
+    key = efficiency_key(find_hardware(name))
+    assert key == "gcn5_hbm"
+    assert efficiency("ROCm", key) != efficiency("ROCm")
+
+
+def test_gcn5_attention_runs_far_below_the_generic_rocm_rate():
+    # rocm_gcn5.csv, MI50, Qwen3 4B Q4_0 (iacopPBK/llama.cpp-gfx906 README, vanilla llama.cpp): tg128 127.95 t/s at
+    # depth 0 but 81.58 at depth 2048. The 2048-token q8_0 KV cache adds 36 layers x 2 (K, V) x 8 heads x 128 x 2048
+    # x 1.0625 B = 160 MB to the 2.37 GB of weights (+7 %), yet each token takes 57 % longer (1/81.58 vs 1/127.95):
+    # attention work, not bytes. The generic ROCm key (RDNA3 rows) has attn_eff 1.0; gfx906 must be far below it.
+    assert efficiency("ROCm").attn_eff == 1.0
+    assert efficiency("ROCm", "gcn5_hbm").attn_eff < 0.1
+
+
+def test_mi50_decode_rows_within_20_percent():
+    # every decode row of rocm_gcn5.csv (held-out Qwen3.5 9B Q8_0 included) is predicted within 20 % with the fitted
+    # constants; the Qwen3 4B Q4_0 tg128 row (127.95 t/s measured) within 5 %
+    results = [r for r in validate_file(DATA / "rocm_gcn5.csv") if r.kind == "decode"]
+    assert len(results) == 7
+    assert max(abs(r.pct_error) for r in results) < 20.0
+    qwen4b = next(r for r in results if r.measured == 127.95)
+    assert abs(qwen4b.pct_error) < 5.0
+
+
+def test_gcn5_constants_are_what_calibrate_runtimes_fits():
+    # efficiency.yaml's ROCm/gcn5_hbm entry is reproducible from the calibration split of benchmarks/data
+    _benchmarks_on_path()
+    from calibrate_runtimes import data_rows, fit_rocm_generations, held_out
+
+    rows = [r for r in data_rows(sorted(DATA.glob("*.csv"))) if not held_out(r[2])]
+    fitted = fit_rocm_generations(rows)["ROCm/gcn5_hbm"]
+    stored = efficiency("ROCm", "gcn5_hbm")
+    assert (fitted["layer_us"], fitted["attn_eff"], fitted["prefill_mfu"]) == (
+        stored.layer_us, stored.attn_eff, stored.prefill_mfu)
+    assert fitted["decode_bw"] == efficiency("ROCm").decode_bw  # bandwidth efficiency kept from the generic key
