@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from starlette.responses import PlainTextResponse
 
-from rigfit.web.serving import MAX_URL_BYTES, Admission, PageCache, ServeConfig, single_flight
+from rigfit.web.serving import MAX_URL_BYTES, Admission, PageCache, ServeConfig, prime, single_flight
 
 
 def slow_app(config: ServeConfig) -> Admission:
@@ -292,3 +292,25 @@ def test_the_page_cache_keeps_to_its_byte_limit():
     for name in ("a", "b", "b", "c", "b", "a"):
         client.get(f"/page/{name}")
     assert calls == ["a", "b", "c", "a"] and app.size <= 250
+
+
+def test_start_up_asks_every_landing_page_kind_once_and_each_answers():
+    # prime() is how the first visitor is spared FastAPI's per-route first-request cost: each path must reach a real
+    # page (a 404 would prime the error handler instead), through the whole stack (the page cache then holds it)
+    from rigfit.web.app import create_app, first_paths
+
+    app = create_app()
+    paths = first_paths(app)
+    kinds = {p.split("/")[1].split("?")[0] or "home" for p in paths}
+    assert kinds == {"home", "models", "hardware", "can-run", "api"} and len(paths) == 7
+    assert asyncio.run(prime(app, paths)) == {p: 200 for p in paths}
+
+
+def test_prime_reports_a_page_that_fails():
+    app = FastAPI()
+
+    @app.get("/ok")
+    def ok() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    assert asyncio.run(prime(app, ["/ok", "/nowhere"])) == {"/ok": 200, "/nowhere": 404}

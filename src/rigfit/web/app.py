@@ -70,7 +70,7 @@ from rigfit.web.api_models import ERRORS, Estimate, HardwareInfo, MatrixRow, Mod
 from rigfit.web.inputs import KNOWN, Inputs, api_terms, inputs, runtimes_for, unknown_params
 from rigfit.web.headers import SiteHeaders, security_headers
 from rigfit.web.templating import page_templates
-from rigfit.web.serving import MAX_NAME_CHARS, Admission, InlineRoute, PageCache, ServeConfig, single_flight
+from rigfit.web.serving import MAX_NAME_CHARS, Admission, InlineRoute, PageCache, ServeConfig, prime, single_flight
 
 HERE = Path(__file__).parent
 logger = logging.getLogger("rigfit.web")
@@ -296,6 +296,16 @@ def warm(templates: Jinja2Templates) -> None:
     svg.context_chart(context_points(arch, hw, Inputs()))
 
 
+def first_paths(app: FastAPI) -> list[str]:
+    """One request of each page kind a visitor lands on (see serving.prime), for the catalog's first pair."""
+    catalog = get_catalog()
+    arch, hw = catalog.models[0], catalog.hardware[0]
+    return [app.url_path_for("home"), app.url_path_for("models_index"), app.url_path_for("hardware_index"),
+            app.url_path_for("model_page", model_slug=slug(arch.name)),
+            app.url_path_for("hardware_page", hardware_slug=slug(hw.name)), slugs.pair_url(arch.name, hw.name),
+            app.url_path_for("api_estimate") + "?" + urlencode({"model": arch.name, "hardware": hw.name})]
+
+
 # A page allocates tens of thousands of small objects: at CPython's default threshold (700) the collector ran ~1.5
 # times a page and took ~7 % of the serving time, with pauses of 30-80 ms when it walked the whole heap (measured on
 # 800 mixed requests: 1,196 collections, 500 ms; after this, 245 and 107 ms).
@@ -328,8 +338,11 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     templates = page_templates(HERE / "templates")
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         warm(templates)
+        failed = {path: status for path, status in (await prime(app, first_paths(app))).items() if status != 200}
+        if failed:
+            logger.error("pages failing at start-up: %s", failed)
         settle_heap()
         yield
 

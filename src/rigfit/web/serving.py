@@ -145,6 +145,34 @@ class Admission:
                       {"Retry-After": "1"})(scope, receive, send)
 
 
+async def prime(app: ASGIApp, paths: list[str]) -> dict[str, int]:
+    """GET each path once through the whole stack, before the first visitor; the status of each, bodies discarded.
+    FastAPI reads an endpoint's source file on that endpoint's first request (fastapi.routing.
+    _extract_endpoint_context calls inspect.getsourcelines: ~2 ms per route, once), and a page kind's first render
+    fills caches the later ones share: done at start-up, no visitor pays for it."""
+    statuses: dict[str, int] = {}
+    for path in paths:
+        requested = False
+
+        async def receive() -> Message:  # the empty body once, then no disconnect until the answer is done
+            nonlocal requested
+            if requested:
+                await asyncio.Event().wait()  # cancelled by the server once the response is sent
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def note_status(message: Message, path: str = path) -> None:
+            if message["type"] == "http.response.start":
+                statuses[path] = message["status"]
+
+        target, _, query = path.partition("?")
+        await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                   "scheme": "http", "path": target, "raw_path": target.encode(), "query_string": query.encode(),
+                   "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 0), "server": ("localhost", 80),
+                   "root_path": ""}, receive, note_status)
+    return statuses
+
+
 class PageCache:
     """ASGI middleware: a GET answer that depends only on its URL (one with an ETag: not `local`) and came out 200 is
     kept, whole, least recently used dropped past `limit_bytes`; the same URL asked again is replayed from memory
