@@ -69,8 +69,17 @@ def _fit_decode(rows: list[tuple]) -> tuple[float, float, float, float]:
     Rows are (raw, layers, attention, seconds) or (raw, layers, attention, noflash attention, seconds): the attention
     of a row run without flash attention is its own column (speed.noflash_decode: another kernel path, whose cache
     reads are attention work). Terms that come out negative are dropped (their constant keeps its default) and the
-    rest refit."""
+    rest refit. Where the no-flash column cannot stand on its own (too few deep rows, or negative), its rows join the
+    flash column and h is 0: the prediction then uses attn_eff for both (speed.decode_attention_efficiency), as here."""
     rows = [r if len(r) == 5 else (r[0], r[1], r[2], 0.0, r[3]) for r in rows]
+    a, c, g, h = _fit_decode_columns(rows)
+    if h == 0.0 and any(r[3] > 0 for r in rows):
+        a, c, g, _ = _fit_decode_columns([(r, layers, at + an, 0.0, t) for r, layers, at, an, t in rows])
+    return a, c, g, h
+
+
+def _fit_decode_columns(rows: list[tuple[float, float, float, float, float]]) -> tuple[float, float, float, float]:
+    """_fit_decode's least squares over the columns (raw, layers, attention, noflash attention)."""
     # an attention term is identifiable only from rows deep enough for it to matter (> 3 % of the step)
     active = [0, 1] + [j for j in (2, 3) if sum(1 for r in rows if r[j] / r[4] > 0.03 * 0.01) >= MIN_ROWS]
     y = np.ones(len(rows))
