@@ -101,3 +101,17 @@ def test_calibrate_recovers_both_attention_efficiencies():
         rows.append((raw, float(layers), at_f, at_n, 1.25 * raw + 50e-6 * layers + 50 * at_f + 200 * at_n))
     a, c, g, h = _fit_decode(rows)
     assert (a, c, g, h) == pytest.approx((1.25, 50e-6, 50.0, 200.0), rel=1e-9)
+
+
+def test_calibrate_merges_a_noflash_column_too_thin_to_stand_alone():
+    """Only two no-flash rows (MIN_ROWS is 3): they join the flash column, whose one efficiency then fits all six
+    rows made with g = 50 for both kinds (a = 1.25, 50 us per layer), and h is 0 (not fitted apart)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from calibrate import _fit_decode
+
+    rows = []
+    for raw, layers, at, noflash in [(4e-3, 32, 1e-5, False), (8e-3, 80, 4e-5, False), (2e-3, 24, 8e-5, False),
+                                     (3e-3, 28, 3e-5, False), (5e-3, 32, 2e-5, True), (9e-3, 64, 6e-5, True)]:
+        at_f, at_n = (0.0, at) if noflash else (at, 0.0)
+        rows.append((raw, float(layers), at_f, at_n, 1.25 * raw + 50e-6 * layers + 50 * at))
+    assert _fit_decode(rows) == pytest.approx((1.25, 50e-6, 50.0, 0.0), rel=1e-9)
