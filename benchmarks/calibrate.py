@@ -25,6 +25,7 @@ import yaml
 from rigfit.catalog import NotFound, find_hardware, find_model
 from rigfit.catalog.loader import data_dir
 from rigfit.estimate.fit import placement_for
+from rigfit.estimate.fit import CPU_ONLY
 from rigfit.estimate.speed import (
     Efficiency,
     attention_flops,
@@ -34,6 +35,7 @@ from rigfit.estimate.speed import (
     dequant_factor,
     flops_per_token,
     matrix_tflops,
+    noflash_decode,
     prefill_memory_seconds,
     stream_bandwidth,
 )
@@ -61,16 +63,28 @@ def rows_for_fit(path: Path):
         yield row, m, arch, quant, hw, backend_of(row["backend"])
 
 
-def _fit_decode(rows: list[tuple[float, float, float, float]]) -> tuple[float, float, float]:
-    """Fit 1/tps = a·raw_bytes_time + c·layers + g·raw_attention_time in relative error, every term non-negative
-    and a >= 1 (bandwidth efficiency <= 1), g >= 1 (attention efficiency <= 1). Terms that come out negative
-    are dropped (their constant keeps its default) and the rest refit."""
-    # the attention term is identifiable only from rows deep enough for it to matter (> 3 % of the step)
-    deep = sum(1 for r, layers, at, t in rows if at / t > 0.03 * 0.01)
-    active = [0, 1, 2] if deep >= MIN_ROWS else [0, 1]
+def _fit_decode(rows: list[tuple]) -> tuple[float, float, float, float]:
+    """Fit 1/tps = a·raw_bytes_time + c·layers + g·raw_attention_time + h·raw_noflash_attention_time in relative
+    error, every term non-negative and a >= 1 (bandwidth efficiency <= 1), g, h >= 1 (attention efficiencies <= 1).
+    Rows are (raw, layers, attention, seconds) or (raw, layers, attention, noflash attention, seconds): the attention
+    of a row run without flash attention is its own column (speed.noflash_decode: another kernel path, whose cache
+    reads are attention work). Terms that come out negative are dropped (their constant keeps its default) and the
+    rest refit. Where the no-flash column cannot stand on its own (too few deep rows, or negative), its rows join the
+    flash column and h is 0: the prediction then uses attn_eff for both (speed.decode_attention_efficiency), as here."""
+    rows = [r if len(r) == 5 else (r[0], r[1], r[2], 0.0, r[3]) for r in rows]
+    a, c, g, h = _fit_decode_columns(rows)
+    if h == 0.0 and any(r[3] > 0 for r in rows):
+        a, c, g, _ = _fit_decode_columns([(r, layers, at + an, 0.0, t) for r, layers, at, an, t in rows])
+    return a, c, g, h
+
+
+def _fit_decode_columns(rows: list[tuple[float, float, float, float, float]]) -> tuple[float, float, float, float]:
+    """_fit_decode's least squares over the columns (raw, layers, attention, noflash attention)."""
+    # an attention term is identifiable only from rows deep enough for it to matter (> 3 % of the step)
+    active = [0, 1] + [j for j in (2, 3) if sum(1 for r in rows if r[j] / r[4] > 0.03 * 0.01) >= MIN_ROWS]
     y = np.ones(len(rows))
-    x = np.array([[r / t, layers / t, at / t] for r, layers, at, t in rows])
-    coef = np.zeros(3)
+    x = np.array([[r / t, layers / t, at / t, an / t] for r, layers, at, an, t in rows])
+    coef = np.zeros(4)
     while active:
         sol, *_ = np.linalg.lstsq(x[:, active], y, rcond=None)
         if (sol >= 0).all():
@@ -78,11 +92,11 @@ def _fit_decode(rows: list[tuple[float, float, float, float]]) -> tuple[float, f
             coef[active] = sol
             break
         active.pop(int(np.argmin(sol)))
-    a, c, g = (float(v) for v in coef)
+    a, c, g, h = (float(v) for v in coef)
     if a < 1.0:  # faster than peak bandwidth is unphysical: pin a at 1 and put the rest in the fixed cost
         a = 1.0
-        c = max(0.0, float(np.median([(t - r - g * at) / layers for r, layers, at, t in rows])))
-    return a, c, g
+        c = max(0.0, float(np.median([(t - r - g * at - h * an) / layers for r, layers, at, an, t in rows])))
+    return a, c, g, h
 
 
 def fit(path: Path) -> dict[str, dict[str, float]]:
@@ -105,8 +119,10 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
                 continue
             peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
             attn = attention_flops(arch, depth + n // 2, decode=True) / (peak * 1e12)  # seconds at 100 % of peak
+            noflash = noflash_decode(s, p.strategy == CPU_ONLY)  # its attention is a column of its own
             for k in keys:
-                decode.setdefault(k, []).append((raw, float(arch.num_layers), attn, 1.0 / tps))
+                decode.setdefault(k, []).append((raw, float(arch.num_layers), 0.0 if noflash else attn,
+                                                 attn if noflash else 0.0, 1.0 / tps))
         else:
             peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
             linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak  # seconds at 100 % of peak
@@ -139,7 +155,7 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
             for field in base:
                 measured = [a[field] for a in archs if a.get(field) is not None]
                 # attention efficiency shows only in rows at depth: one generation's value is no backend default
-                if measured and (field not in ("attn_eff", "prefill_attn_eff") or len(measured) >= 2):
+                if measured and (field not in ("attn_eff", "prefill_attn_eff", "noflash_attn_eff") or len(measured) >= 2):
                     base[field] = round(float(statistics.median(measured)), 4)
         out[backend] = base
     for key, vals in per_arch.items():
@@ -176,11 +192,13 @@ def _fit_group(drows, prows, defaults) -> dict[str, float]:
     dq = defaults.get("dequant_prefill") or 1.0
     prows = [(lin / (dq if len(r) > 4 and r[4] else 1.0), at, t, moe) for r in prows for lin, at, t, moe in [r[:4]]]
     if len(drows) >= MIN_ROWS:
-        a, c, g = _fit_decode(drows)
+        a, c, g, h = _fit_decode(drows)
         new["decode_bw"] = round(min(1.0, 1.0 / a), 3)
         new["layer_us"] = round(c * 1e6, 1)
         if g > 0:
             new["attn_eff"] = max(1e-4, round(min(1.0, 1.0 / g), 4))
+        if h > 0:
+            new["noflash_attn_eff"] = max(1e-4, round(min(1.0, 1.0 / h), 4))
     dense = [r for r in prows if not r[3]]
     if len(dense) >= MIN_ROWS:
         # t = linear/mfu + attn/attn_eff, least squares in relative error, both terms non-negative

@@ -41,6 +41,7 @@ from rigfit.catalog.loader import data_dir  # noqa: E402
 from rigfit.estimate.fit import placement_for  # noqa: E402
 from rigfit.estimate.speed import (  # noqa: E402
     attention_flops,
+    decode_attention_efficiency,
     decode_step,
     dequant_factor,
     efficiency,
@@ -48,6 +49,7 @@ from rigfit.estimate.speed import (  # noqa: E402
     engine_forward_seconds,
     flops_per_token,
     matrix_tflops,
+    noflash_decode,
     prefill_chunk,
     prefill_memory_seconds,
 )
@@ -105,6 +107,11 @@ def _terms(row: dict[str, str]):
             return None  # above the bandwidth roofline: not a measurement the physics can fit
         peak = (hw.fp16_tflops if cpu else hw.matrix_tflops) or 0.5
         attn = attention_flops(arch, depth + n // 2, decode=True) / (peak * 1e12)
+        if noflash_decode(s, cpu):
+            # a row without flash attention attends at noflash_attn_eff (speed.noflash_decode): its attention counts
+            # here in the flash path's units, so attn / attn_eff is its time at the current constants
+            eff = efficiency(backend, efficiency_key(hw))
+            attn *= eff.attn_eff / decode_attention_efficiency(eff, True)
         return "decode", key, efficiency_key(hw), (raw, float(arch.num_layers), attn, 1.0 / tps), arch.moe_layers
     peak = ((hw.fp16_tflops if cpu else matrix_tflops(hw, quant)) or 0.5) * 1e12
     linear = n * (flops_per_token(arch, 0) - attention_flops(arch, 0)) / peak

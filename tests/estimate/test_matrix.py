@@ -139,3 +139,37 @@ def test_matrix_prefill_equals_scalar_without_flash_attention():
         assert np.isclose(tokens.prompt / t, cells.prefill_tps[i, j], rtol=REL), (req.arch.name, req.hw.name)
         checked += 1
     assert checked > 100
+
+
+def test_matrix_decode_equals_scalar_without_flash_attention():
+    """Settings.flash_attention False moves the device layers' cache reads into the attention term at
+    noflash_attn_eff in both paths (speed.noflash_decode), MLA models included."""
+    import dataclasses
+
+    from rigfit.estimate.evaluate import workload_tokens
+    from rigfit.estimate.speed import decode_tokens_per_s
+
+    settings = Settings(CATALOG.quant("Q4_K_M"), CATALOG.workload("chat"), CATALOG.mode("balanced"), host=HOST,
+                        flash_attention=False)
+    cells = catalog_cells(CATALOG, settings)
+    rng = random.Random(11)
+    mla = [i for i, m in enumerate(CATALOG.models) if m.mla]
+    checked = checked_mla = 0
+    for k in range(400):
+        i = rng.choice(mla) if k % 4 == 0 else rng.randrange(len(CATALOG.models))
+        j = rng.randrange(len(CATALOG.hardware))
+        req = Request(CATALOG.models[i], CATALOG.hardware[j], settings.quant, settings.workload, settings.mode,
+                      settings.context, settings.kv_type, settings.host)
+        ev = evaluate(req)
+        same = (cells.device_weights[i, j] == ev.placement.device_weights
+                and cells.host_weights[i, j] == ev.placement.host_weights)
+        if ev.decode_tps <= 0 or not same:
+            continue
+        tokens = workload_tokens(req.workload, ev.context)
+        single = dataclasses.replace(req.scenario(concurrency=1), flash_attention=False)
+        tps = decode_tokens_per_s(req.arch, req.hw, single, ev.placement, tokens.decode_depth, req.effective_backend,
+                                  req.tensor_parallel)
+        assert np.isclose(tps, cells.decode_tps[i, j], rtol=REL), (req.arch.name, req.hw.name)
+        checked += 1
+        checked_mla += bool(req.arch.mla)
+    assert checked > 100 and checked_mla >= 5

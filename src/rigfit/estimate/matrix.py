@@ -295,8 +295,10 @@ def _host_capacity(hw: HardwareTable, quant: Quant, host: Hardware | None) -> np
 
 
 def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w: _Weights, p: _Place,
-                    depth: np.ndarray, n_seq: int, bpe: float, host: Hardware | None, tp: np.ndarray) -> np.ndarray:
-    """speed.decode_step for every cell: seconds for one step of n_seq sequences at each row's depth."""
+                    depth: np.ndarray, n_seq: int, bpe: float, host: Hardware | None, tp: np.ndarray,
+                    flash: bool = True) -> np.ndarray:
+    """speed.decode_step for every cell: seconds for one step of n_seq sequences at each row's depth. Without flash
+    attention (speed.noflash_decode) the device layers' cache reads are attention work at noflash_attn_eff."""
     L = models.n_layers[:, None]
     cpu = p.strategy == S_CPU
     k_on = np.where(cpu, 0, np.clip(p.ngl - 1, 0, L))
@@ -304,8 +306,11 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     first_expert_on = np.maximum(first_on, p.ncmoe)
     cells = _attended(models, depth.astype(float))
     ctx = (models.kv_read_elements * bpe * cells + 2 * models.recurrent) * n_seq
+    # device layers without flash attention: recurrent state only (speed.noflash_decode); CPU cells keep the reads
+    ctx_gpu = ctx if flash else 2 * models.recurrent * n_seq
     frac = np.where(models.is_moe, 1.0 - (1.0 - models.experts_per_token / models.num_experts) ** n_seq, 1.0)[:, None]
     dense_pre = _prefix(w.dense + ctx)
+    dense_gpu_pre = _prefix(w.dense + ctx_gpu)
     expert_pre = _prefix(w.experts)
     dense_total = dense_pre[:, -1:]
     expert_total = expert_pre[:, -1:] * frac
@@ -313,14 +318,14 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     expert_off = _take(expert_pre, first_expert_on) * frac
     out = w.output[:, None]
     output_on = (p.ngl >= 1) & ~cpu
-    dev = (dense_total - dense_off) + (expert_total - expert_off) + np.where(output_on, out, 0.0)
+    dev = (dense_gpu_pre[:, -1:] - _take(dense_gpu_pre, first_on)) + (expert_total - expert_off) + np.where(output_on, out, 0.0)
     host_bytes = dense_off + expert_off + np.where(output_on, 0.0, out)
     dev = np.where(cpu, dense_total + expert_total + out, dev)
     host_bytes = np.where(cpu, 0.0, host_bytes)
     hc = host_constants()
     devices = hw.count[None, :]
     bw = hw.stream_bw[None, :] * rt.decode_bw[None, :]
-    ctx_pre = _prefix(ctx)
+    ctx_pre = _prefix(ctx_gpu)
     ctx_dev = ctx_pre[:, -1:] - _take(ctx_pre, first_on)
     copies = tensor_parallel_kv_copies(models.kv_shards[:, None], devices)
     t_dev = np.where(tp[None, :], (dev + ctx_dev * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L),
@@ -336,10 +341,12 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     attn_total = attn_pre[:, -1:]
     attn_off = _take(attn_pre, first_on)
     # speed.batched_attention_efficiency
-    peak = hw.matrix[None, :] * 1e12 * np.minimum(1.0, rt.attn_eff[None, :] * n_seq)
+    attn_eff = rt.attn_eff if flash else rt.noflash_attn_eff  # speed.decode_attention_efficiency
+    peak = hw.matrix[None, :] * 1e12 * np.minimum(1.0, attn_eff[None, :] * n_seq)
+    peak_cpu = hw.matrix[None, :] * 1e12 * np.minimum(1.0, rt.attn_eff[None, :] * n_seq)  # CPU-only: flash path
     host_peak = ((host.fp16_tflops if host and host.fp16_tflops else 1.0) * 1e12
                  * batched_attention_efficiency(host_eff.attn_eff, n_seq))
-    t_attn = np.where(cpu, attn_total / peak, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
+    t_attn = np.where(cpu, attn_total / peak_cpu, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
     t_fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
                + rt.token_us[None, :]) * 1e-6
     return t_dev + t_host + t_cpu_layers + t_attn + t_fixed
@@ -438,8 +445,9 @@ def compute(models: ModelTable, hw: HardwareTable, settings: Settings, vendors: 
                       p.status)
     total_w = np.where(w.file_total > 0, w.file_total, 1.0)[:, None]
     tp = rt.vllm & (hw.count > 1)
-    single = _decode_seconds(models, hw, rt, w, p, rows.depth, 1, bpe, settings.host, tp)
-    batch = single if conc == 1 else _decode_seconds(models, hw, rt, w, p, rows.depth, conc, bpe, settings.host, tp)
+    fa = settings.flash_attention
+    single = _decode_seconds(models, hw, rt, w, p, rows.depth, 1, bpe, settings.host, tp, fa)
+    batch = single if conc == 1 else _decode_seconds(models, hw, rt, w, p, rows.depth, conc, bpe, settings.host, tp, fa)
     decode = 1.0 / single
     prefill_t = _prefill_seconds(models, hw, rt, p, rows.prompt, rows.prefix, settings.ubatch, tp,
                                  settings.flash_attention)

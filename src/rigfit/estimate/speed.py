@@ -30,6 +30,10 @@ class Efficiency:
     prefill_mfu: float
     moe_prefill: float
     attn_eff: float = 1.0  # fraction of matrix peak the single-token attention over the cache reaches
+    # The same for a decode run without flash attention (llama.cpp -fa 0), a different kernel path: ggml multiplies
+    # every query head by its KV head's cache as a separate matrix-vector product (see noflash_decode), so the cache
+    # is streamed once per query head and its reads are this term, not bytes. None: attn_eff (not fitted apart).
+    noflash_attn_eff: float | None = None
     prefill_attn_eff: float | None = None  # fraction of matrix peak the prompt's attention reaches (None: prefill_mfu)
     # Fixed host-side cost per generated token, independent of layers and bytes: Python sampling, scheduling and
     # streaming in serving engines (vLLM, MLX, ExLlama). 0 where unfitted (llama.cpp backends).
@@ -168,18 +172,40 @@ def expert_fraction(arch: Architecture, n_seq: int) -> float:
     return 1.0 - (1.0 - k / e) ** n_seq
 
 
-def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float) -> np.ndarray:
-    """Per-layer bytes one decode step reads from the context state at a given depth (one sequence)."""
+def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float, cache: bool = True) -> np.ndarray:
+    """Per-layer bytes one decode step reads from the context state at a given depth (one sequence): the KV cache
+    (read once: the flash-attention path) and the recurrent state (read and written back). cache=False: the
+    recurrent state only (a decode without flash attention, whose cache reads are attention work: noflash_decode)."""
     out = np.zeros(arch.num_layers)
     for i, kind in enumerate(arch.mixers):
         cells = depth
         if kind in "SC":
             cells = min(depth, arch.sliding_window or depth)
-        per_cell = kv_bytes_per_cell(arch, kind, bytes_per_element)
-        if kind == "M" and arch.mla:  # the decode kernel reads the latent once (V is a view of it)
+        per_cell = kv_bytes_per_cell(arch, kind, bytes_per_element) if cache else 0.0
+        if kind == "M" and arch.mla and cache:  # the decode kernel reads the latent once (V is a view of it)
             per_cell = (arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
         out[i] = per_cell * cells + 2 * recurrent_state_per_layer(arch, kind)
     return out
+
+
+def noflash_decode(scenario: Scenario, cpu_only: bool) -> bool:
+    """Whether a decode step takes llama.cpp's attention path without flash attention on a GPU (-fa 0).
+
+    That path (src/llama-graph.cpp build_attn_mha, github:ggml-org/llama.cpp@434f71a5) is kq = ggml_mul_mat(k, q),
+    ggml_soft_max_ext, kqv = ggml_mul_mat(v, kq) with the query heads broadcast over the KV heads: for one token
+    every query head is its own matrix-vector product over its KV head's cache, so the cache is streamed once per
+    query head (a GQA group of 4: 4 times; MLA, whose one latent serves all heads as MQA: n_heads times). Per f16
+    cell that is one multiply-add per element read, so the attention FLOPs (attention_layer_flops) measure those
+    reads and their time is attention work at noflash_attn_eff (partly from L2), not a single bandwidth-bound pass
+    over the cache. The flash-attention kernel reads each KV head once for its whole group (the cache bytes of
+    context_read_bytes) and computes on chip. CPU threads attend row by row in cache: unchanged."""
+    return not scenario.flash_attention and not cpu_only
+
+
+def decode_attention_efficiency(eff: Efficiency, noflash: bool) -> float:
+    """Fraction of matrix peak a batch-1 decode attention reaches: noflash_attn_eff on the path without flash
+    attention where it was fitted, attn_eff otherwise."""
+    return (eff.noflash_attn_eff or eff.attn_eff) if noflash else eff.attn_eff
 
 
 @dataclass(frozen=True)
@@ -205,6 +231,9 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     expert_on_gpu[: placement.cpu_moe_layers] = False
     frac = expert_fraction(arch, n_seq)
     ctx = context_read_bytes(arch, depth, scenario.kv_bytes_per_element) * n_seq
+    noflash = noflash_decode(scenario, cpu_only)
+    if noflash:  # device layers read their cache per query head, inside the attention term (noflash_decode)
+        ctx = np.where(on_gpu, context_read_bytes(arch, depth, scenario.kv_bytes_per_element, cache=False) * n_seq, ctx)
     dense = w.dense + ctx
     experts = w.experts * frac
     output_on_gpu = placement.gpu_layers >= 1 and not cpu_only
@@ -239,7 +268,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     # Layers whose KV lives in host RAM attend on the CPU, at the host's rate.
     peak = hw.matrix_tflops
     attn = attention_layer_flops(arch, depth, decode=True) * n_seq
-    gpu_eff = batched_attention_efficiency(eff.attn_eff, n_seq)
+    gpu_eff = batched_attention_efficiency(decode_attention_efficiency(eff, noflash), n_seq)
     t_attn = float(attn[on_gpu].sum()) / (peak * 1e12 * gpu_eff) if not cpu_only else float(attn.sum()) / (peak * 1e12 * gpu_eff)
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12

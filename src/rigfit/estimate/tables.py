@@ -189,6 +189,7 @@ class RuntimeColumns:
     prefill_mfu: np.ndarray
     moe_prefill: np.ndarray
     attn_eff: np.ndarray
+    noflash_attn_eff: np.ndarray  # speed.decode_attention_efficiency without flash attention
     prefill_attn_eff: np.ndarray
     dequant: np.ndarray  # prefill rate factor of the quant's weights (speed.dequant_factor)
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
@@ -209,6 +210,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         prefill_mfu=np.array([e.prefill_mfu for e in effs]),
         moe_prefill=np.array([e.moe_prefill for e in effs]),
         attn_eff=np.array([e.attn_eff for e in effs]),
+        noflash_attn_eff=np.array([e.noflash_attn_eff or e.attn_eff for e in effs]),
         prefill_attn_eff=np.array([e.prefill_attn_eff or e.prefill_mfu for e in effs]),
         dequant=np.array([dequant_factor(e, quant) for e in effs]),
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
