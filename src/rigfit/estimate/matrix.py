@@ -341,7 +341,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
                  * batched_attention_efficiency(host_eff.attn_eff, n_seq))
     t_attn = np.where(cpu, attn_total / peak, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
     t_fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
-               + rt.token_us[None, :]) * 1e-6
+               + models.shared_moe_layers[:, None] * rt.shared_moe_layer_us[None, :] + rt.token_us[None, :]) * 1e-6
     return t_dev + t_host + t_cpu_layers + t_attn + t_fixed
 
 
@@ -372,7 +372,7 @@ def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, 
     # speed.engine_forward_seconds: a serving engine's fixed kernel costs (and all-reduces) once per prompt chunk
     L = models.n_layers[:, None]
     fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
-             + rt.token_us[None, :]) * 1e-6 + np.where(devices > 1, tensor_parallel_sync_seconds(L), 0.0)
+             + models.shared_moe_layers[:, None] * rt.shared_moe_layer_us[None, :] + rt.token_us[None, :]) * 1e-6 + np.where(devices > 1, tensor_parallel_sync_seconds(L), 0.0)
     t_device = t_device + np.where(rt.chunk[None, :] > 0, n_ubatch * fixed, 0.0)
     t_host = np.where((p.host_w > 0) & ~cpu, n_ubatch * p.host_w / (host_constants().pcie_gbs * 1e9), 0.0)
     return np.where(tokens[:, None] > 0, t_device + t_host, 0.0)

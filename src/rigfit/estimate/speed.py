@@ -38,6 +38,12 @@ class Efficiency:
     # (router GEMM, top-k, token-to-expert alignment, two grouped expert GEMMs, weighted sum: vLLM's fused_moe) where
     # a dense FFN is two or three GEMMs. 0 where unfitted (the llama.cpp backends fit MoE rows with layer_us alone).
     moe_layer_us: float = 0.0
+    # Extra fixed cost per MoE layer that also runs shared experts (DeepSeek V2/V3/R1, GLM-4.5/4.7, Qwen2 MoE), on top
+    # of moe_layer_us: the shared expert is a dense MLP of its own (gate/up GEMM, activation, down GEMM) beside the
+    # routed grouped GEMM, and these models route with extra small ops (DeepSeek V3 / GLM: sigmoid scores plus a
+    # correction bias, group-limited top-k). Fitted on the shared-expert decode rows (benchmarks/calibrate_runtimes.py);
+    # 0 where unfitted.
+    shared_moe_layer_us: float = 0.0
     # Fraction of the F16 matrix rate a prefill reaches when the weights are block-quantized (GGUF Q*/IQ*/MXFP4):
     # the kernels dequantize every weight tile before the multiply (llama.cpp ggml-cuda/mmq.cuh, ggml-metal
     # kernel_mul_mm: dequantize into shared memory per tile of tokens), work that F16 weights skip. 1.0 = no cost.
@@ -63,6 +69,11 @@ def tensor_parallel_sync_seconds(num_layers: float | np.ndarray) -> float | np.n
     """Per decode step, the all-reduces of a tensor-parallel forward pass: two per layer at tp_allreduce_us each
     (small-message latency, independent of the bytes at decode batch sizes). Scalar or numpy array of layer counts."""
     return num_layers * ALLREDUCES_PER_LAYER * host_constants().tp_allreduce_us * 1e-6
+
+
+def shared_expert_layers(arch: Architecture) -> int:
+    """MoE layers that run shared experts beside the routed ones (Efficiency.shared_moe_layer_us applies to each)."""
+    return arch.moe_layers if arch.moe and arch.moe.shared_experts > 0 else 0
 
 
 def kv_shards(arch: Architecture) -> int:
@@ -244,7 +255,8 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
         t_attn += float(attn[~on_gpu].sum()) / (host_peak * batched_attention_efficiency(host_eff.attn_eff, n_seq))
-    t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
+    t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us
+               + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
     t = t_dev + t_host + t_cpu_layers + t_attn + t_fixed
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
@@ -373,13 +385,14 @@ def prefill_chunk(backend: str, ubatch: int) -> int:
 def engine_forward_seconds(arch: Architecture, eff: Efficiency, backend: str, n_forward: int,
                            tp_devices: int = 1) -> float:
     """Fixed cost of a serving engine's prompt forward passes: each runs every layer's kernel chain once, like a
-    decode step (layers x layer_us, MoE layers x moe_layer_us, token_us) plus a tensor-parallel group's all-reduces.
+    decode step (layers x layer_us, MoE layers x moe_layer_us, shared-expert layers x shared_moe_layer_us, token_us) plus a tensor-parallel group's all-reduces.
     A short prompt's time-to-first-token is mostly this and one pass over the weights (TensorRT-LLM, Llama 2 7B FP8
     on an H100, 128 tokens: 7 ms measured, 1 ms of FLOPs at peak). 0 for llama.cpp backends: calibrate.py's prefill
     efficiencies already hold their per-ubatch costs."""
     if backend.split("/")[0] not in ENGINE_PREFILL_CHUNK or n_forward <= 0:
         return 0.0
-    fixed = (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
+    fixed = (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us
+             + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
     sync = float(tensor_parallel_sync_seconds(arch.num_layers)) if tp_devices > 1 else 0.0
     return n_forward * (fixed + sync)
 

@@ -29,6 +29,7 @@ from rigfit.estimate.speed import (
     efficiency,
     efficiency_key,
     matrix_tflops,
+    shared_expert_layers,
     stream_bandwidth,
 )
 from rigfit.estimate.structure import layer_params
@@ -67,6 +68,7 @@ class ModelTable:
     linear_params: np.ndarray  # (M,) active parameters less the embedding: 2x this is a token's matrix FLOPs
     is_moe: np.ndarray
     moe_layers: np.ndarray  # (M,) layers with a routed FFN (Architecture.moe_layers)
+    shared_moe_layers: np.ndarray  # (M,) of those, layers with shared experts too (speed.shared_expert_layers)
     experts_per_token: np.ndarray
     num_experts: np.ndarray
     max_context: np.ndarray
@@ -131,6 +133,7 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         linear_params=np.array([a.active_params - lp.embedding for a, lp in zip(models, lps)]),
         is_moe=np.array([a.is_moe for a in models]),
         moe_layers=np.array([a.moe_layers for a in models], dtype=float),
+        shared_moe_layers=np.array([shared_expert_layers(a) for a in models], dtype=float),
         experts_per_token=np.array([a.moe.experts_per_token if a.moe else 1 for a in models], dtype=float),
         num_experts=np.array([a.moe.num_experts if a.moe else 1 for a in models], dtype=float),
         max_context=np.array([a.max_context for a in models]),
@@ -186,6 +189,7 @@ class RuntimeColumns:
     layer_us: np.ndarray
     token_us: np.ndarray  # fixed host-side cost per generated token (speed.Efficiency.token_us)
     moe_layer_us: np.ndarray  # extra fixed cost per MoE layer per step (speed.Efficiency.moe_layer_us)
+    shared_moe_layer_us: np.ndarray  # extra per shared-expert MoE layer (speed.Efficiency.shared_moe_layer_us)
     prefill_mfu: np.ndarray
     moe_prefill: np.ndarray
     attn_eff: np.ndarray
@@ -206,6 +210,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         layer_us=np.array([e.layer_us for e in effs]),
         token_us=np.array([e.token_us for e in effs]),
         moe_layer_us=np.array([e.moe_layer_us for e in effs]),
+        shared_moe_layer_us=np.array([e.shared_moe_layer_us for e in effs]),
         prefill_mfu=np.array([e.prefill_mfu for e in effs]),
         moe_prefill=np.array([e.moe_prefill for e in effs]),
         attn_eff=np.array([e.attn_eff for e in effs]),
