@@ -325,6 +325,11 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     copies = tensor_parallel_kv_copies(models.kv_shards[:, None], devices)
     t_dev = np.where(tp[None, :], (dev + ctx_dev * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L),
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
+    # speed.tile_compute_seconds: the decode GEMMs' tiles of max(n_seq, gemm_rows) rows
+    rows = np.maximum(rt.gemm_rows, n_seq)[None, :]
+    t_tile = rows * 2 * models.linear_params[:, None] / (rt.prefill_peak[None, :] * 1e12 * np.where(tp, devices, 1)
+                                                         * rt.prefill_mfu[None, :])
+    t_dev = np.where(~cpu & (rt.gemm_rows[None, :] > 0), np.maximum(t_dev, t_tile), t_dev)
     host_eff = efficiency("CPU", host.arch_key if host else "")
     host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw
     t_host = np.where((host_bytes > 0) & ~cpu, host_bytes / host_bw, 0.0)

@@ -76,6 +76,42 @@ def shared_expert_layers(arch: Architecture) -> int:
     return arch.moe_layers if arch.moe and arch.moe.shared_experts > 0 else 0
 
 
+# A serving engine's decode GEMMs run on tensor cores (cuBLAS / CUTLASS / Marlin kernels), which compute whole tiles
+# of token rows: Hopper's warpgroup MMA has M = 64 in every shape (PTX ISA, wgmma.mma_async: m64nNk16), and the
+# mma.sync instruction of Ampere / Ada kernels and of the Marlin INT4 kernels (AWQ / GPTQ, every generation) has
+# M = 16 (m16n8k16). A batch-1 step therefore does the matrix FLOPs of 64 (or 16) rows. On most GPUs that is a small
+# part of the weight streaming time, but on a part with few FLOPs per byte it bounds the step: H20, 148 TFLOPS BF16
+# over 4.0 TB/s (37 FLOP/B, H100 SXM 295) runs Qwen3 32B BF16 at 20.7 tok/s in SGLang, 2.6x slower than its weights
+# stream (benchmarks/data/sglang_qwen3_h20.csv), and FP8 (twice the FLOP rate) about twice as fast as BF16, where
+# 4-bit AWQ (Marlin, 16 rows) is no faster than FP8 though it reads half the bytes. llama.cpp's and ExLlama's
+# batch-1 kernels are matrix-vector kernels (no tile of rows): no such bound.
+TILE_ENGINES = ("vLLM", "SGLang", "TensorRT-LLM")
+WGMMA_ROWS = 64
+MMA_SYNC_ROWS = 16
+MARLIN_FAMILIES = ("awq", "gptq")
+
+
+def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
+    """Token rows a serving engine's decode GEMM computes per step however few sequences run: 64 (Hopper warpgroup
+    MMA), 16 (mma.sync: Ampere / Ada, Marlin INT4 kernels), 0 where the kernels are matrix-vector (llama.cpp,
+    ExLlama, MLX) or the device is no NVIDIA GPU."""
+    if backend.split("/")[0] not in TILE_ENGINES or hw.vendor != "nvidia" or hw.kind != "gpu":
+        return 0
+    return WGMMA_ROWS if hw.arch_key == "hopper" and quant.family not in MARLIN_FAMILIES else MMA_SYNC_ROWS
+
+
+def tile_compute_seconds(arch: Architecture, hw: Hardware, quant: Quant, backend: str, n_seq: int, devices: int,
+                         mfu: float) -> float:
+    """Matrix time of one decode step whose GEMMs compute max(n_seq, decode_gemm_rows) rows (2 FLOPs per active
+    weight per row, embedding lookup excluded) at mfu of the quant's matrix peak, over `devices` tensor-parallel
+    devices. 0 where decode_gemm_rows is 0."""
+    rows = decode_gemm_rows(hw, quant, backend)
+    if not rows:
+        return 0.0
+    linear = arch.active_params - layer_params(arch).embedding
+    return max(rows, n_seq) * 2 * linear / (matrix_tflops(hw, quant) * 1e12 * devices * mfu)
+
+
 def kv_shards(arch: Architecture) -> int:
     """How many ways tensor parallelism can split a layer's KV cache: one KV head per device at most (vLLM / SGLang
     shard attention by KV head and replicate a KV head on every device that shares it); an MLA layer caches one
@@ -233,6 +269,9 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
         t_dev = (dev + float(ctx[on_gpu].sum()) * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L)
     else:
         t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
+    if not cpu_only:  # a step's GEMMs cannot finish before their tiles' FLOPs (decode_gemm_rows)
+        t_dev = max(t_dev, tile_compute_seconds(arch, hw, scenario.quant, backend, n_seq,
+                                                devices if tensor_parallel else 1, eff.prefill_mfu))
     t_host = 0.0
     host_hw = scenario.host
     host_eff = efficiency("CPU", host_hw.arch_key if host_hw else "")

@@ -23,6 +23,7 @@ from rigfit.estimate.speed import (
     ENGINE_PREFILL_CHUNK,
     attention_layer_flops,
     attention_layer_scores,
+    decode_gemm_rows,
     kv_shards,
     default_backend,
     dequant_factor,
@@ -198,6 +199,7 @@ class RuntimeColumns:
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
     vllm: np.ndarray  # (H,) bool: vLLM (tensor parallel over several devices)
     chunk: np.ndarray  # (H,) a serving engine's prompt chunk (speed.ENGINE_PREFILL_CHUNK), 0: llama.cpp's -ub
+    gemm_rows: np.ndarray  # (H,) rows a decode GEMM computes at least (speed.decode_gemm_rows), 0: no such bound
 
 
 @lru_cache(maxsize=256)
@@ -219,6 +221,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
         chunk=np.array([float(ENGINE_PREFILL_CHUNK.get(b.split("/")[0], 0)) for b in backends]),
+        gemm_rows=np.array([float(decode_gemm_rows(h, quant, b)) for h, b in zip(table.hardware, backends)]),
     )
 
 
