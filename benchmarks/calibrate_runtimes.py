@@ -10,8 +10,9 @@ MLX (keys "MLX", "MLX/apple_m3"): the same fit as benchmarks/calibrate.py per ke
 layers·layer_us [+ token_us] + attention/attn_eff; prefill FLOPs/(peak·mfu)), on single-device, batch-1 decode rows.
 Serving engines (vLLM, TensorRT-LLM, ExLlama; SGLang once it has single-stream rows): one fit per runtime over all its
 dense decode rows, a bandwidth efficiency per GPU generation and shared fixed costs (_fit_server_runtime), then the
-extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost). Tensor-parallel, batched and end-to-end rows are
-never fitted: they test the all-reduce, batching and prefill models.
+extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost), then the extra cost per MoE layer with shared
+experts from the single-stream rows of such models, tensor-parallel ones included (fit_shared_moe_costs). Otherwise
+tensor-parallel, batched and end-to-end rows are never fitted: they test the all-reduce, batching and prefill models.
 
 Metal generations: llama.cpp's Metal kernels are the same on every Apple GPU, so bandwidth and attention efficiency stay
 the Metal ones and only the per-layer cost and the prefill MFU are refitted per generation (median of the rows'
