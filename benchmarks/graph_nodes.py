@@ -7,7 +7,7 @@ more than the layer count does: a Qwen3.5 35B A3B layer (Gated DeltaNet or gated
 shared expert) has about three times the nodes of a Llama layer.
 
 The constants below are fitted to the `graph nodes` lines of public load logs; benchmarks/data/graph_nodes.yaml lists
-each log with its model, build and figure, and tests/estimate/test_graphnodes.py checks the estimate against them
+each log with its model, build and figure, and tests/test_graph_nodes.py checks the estimate against them
 (Llama exactly, the others within 8 %). A log's figure is the graph llama.cpp reserves at load; the one-token decode
 graph has the same nodes (the logs' "graph splits = a (with bs=512), b (with bs=1)" differs, the nodes do not).
 Builds differ by a few nodes per layer: flash attention off adds nodes (Qwen3 30B A3B 3222 nodes with

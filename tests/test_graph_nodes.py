@@ -1,17 +1,21 @@
-"""llama.cpp decode-graph node counts (estimate/graphnodes.py) against the public load logs of
+"""llama.cpp decode-graph node counts (benchmarks/graph_nodes.py) against the public load logs of
 benchmarks/data/graph_nodes.yaml."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from rigfit.catalog import find_model
-from rigfit.estimate.graphnodes import graph_nodes, layer_nodes
 
-LOGS = yaml.safe_load((Path(__file__).parents[2] / "benchmarks" / "data" / "graph_nodes.yaml").read_text())["logs"]
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+from graph_nodes import graph_nodes, layer_nodes  # noqa: E402
+
+LOGS = yaml.safe_load((BENCHMARKS / "data" / "graph_nodes.yaml").read_text())["logs"]
 # Logs with flash attention (or not printing it): the graph the estimate's constants describe. Without flash
 # attention the graph has ~4 more nodes per layer (gpt-oss 20B: 1446 against 1352).
 WITH_FLASH = [e for e in LOGS if e["flash_attn"] != "0"]
