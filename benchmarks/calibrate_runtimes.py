@@ -34,7 +34,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_group  # noqa: E402
+from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_decode, _fit_group  # noqa: E402
 
 from rigfit.catalog import NotFound, find_hardware, find_model  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
@@ -56,7 +56,10 @@ from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, row_quant, r
 
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
-FITTED_METAL = tuple(f"Metal/{g}" for g in APPLE_GENERATIONS[2:])
+FITTED_METAL = tuple(f"Metal/{g}" for g in APPLE_GENERATIONS)
+# generations whose bandwidth efficiency benchmarks/calibrate.py fits on the shared rows (enough M1 and M2 rows there);
+# this script refits their per-layer cost (and attention efficiency) with the benchmarks/data rows added
+SHARED_FITTED_APPLE = ("apple_m1", "apple_m2")
 # llama.cpp ROCm generations fitted here from benchmarks/data (speed.efficiency_key: Vega 10/20 are all HBM2, so
 # "gcn5_hbm"); the shared speed.csv holds one gfx906 row only, too few for benchmarks/calibrate.py's per-generation fit
 ROCM_GENERATIONS = ("gcn5_hbm",)
@@ -281,36 +284,60 @@ def _fit_layer_and_attention(rows, decode_bw: float) -> tuple[float, float] | No
     return round(float(sol[0]) * 1e6, 1), round(1.0 / float(sol[1]), 4)
 
 
+def _fit_bandwidth_and_layer(rows, attn_eff: float, cap: float) -> tuple[float, float]:
+    """(decode_bw, layer_us) with the attention efficiency given: t - attention/attn_eff = bytes/(peak·decode_bw) +
+    layers·layer_us, least squares in relative error, decode_bw <= 1, 0 <= layer_us <= cap (µs). A term that comes
+    out negative or past its bound is pinned there and the other refitted alone."""
+    y = np.array([1.0 - at / attn_eff / t for _, _, at, t in rows])
+    x = np.array([[raw / t, layers / t] for raw, layers, _, t in rows])
+    (a, c), *_ = np.linalg.lstsq(x, y, rcond=None)
+    if c < 0 or c * 1e6 > cap:
+        c = min(max(c, 0.0), cap * 1e-6)
+        a = float(x[:, 0] @ (y - x[:, 1] * c) / (x[:, 0] @ x[:, 0]))
+    if a < 1.0:
+        a = 1.0
+        c = min(max(0.0, float(x[:, 1] @ (y - x[:, 0]) / (x[:, 1] @ x[:, 1]))), cap * 1e-6)
+    return round(1.0 / float(a), 3), round(float(c) * 1e6, 1)
+
+
 def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
-    """Per-layer cost and prefill MFU per Apple generation; the other constants are the previous generation's."""
+    """Decode constants per Apple generation from its single-device Metal decode rows (shared speed.csv rows and the
+    calibration side of benchmarks/data): bandwidth efficiency, per-layer cost and, where the rows are deep enough to
+    tell it (calibrate._fit_decode keeps it positive), the attention efficiency, else the previous generation's.
+    No generation gets a larger per-layer cost than the one before it (newer GPUs launch kernels no slower):
+    M1 >= M2 >= M3 >= M4 >= M5. A generation with fewer than MIN_ROWS decode rows inherits the previous one's
+    decode constants. Prefill MFU: M1 and M2 keep calibrate.py's (fitted on their shared rows), later generations
+    refit it as the median over their dense prefill rows."""
     terms_by_gen: dict[str, list] = {}
     for _, _, row in rows:
         t = _terms(row)
         if t is not None and t[1] == "Metal":
             terms_by_gen.setdefault(t[2], []).append((t[0], t[3]))
     out: dict[str, dict[str, float]] = {}
-    previous = efficiency("Metal", "apple_m2").__dict__
-    for gen in APPLE_GENERATIONS[2:]:
-        vals = dict(previous)
-        attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
+    previous: dict | None = None
+    for gen in APPLE_GENERATIONS:
+        vals = dict(efficiency("Metal", gen).__dict__ if gen in SHARED_FITTED_APPLE or previous is None else previous)
+        cap = previous["layer_us"] if previous else float("inf")
         dec = [t for k, t in terms_by_gen.get(gen, []) if k == "decode"]
-        own = _fit_layer_and_attention(dec, vals["decode_bw"])
-        if own:  # rows of different depths: this generation's own attention efficiency (and its layer cost below)
-            vals["attn_eff"] = own[1]
-        layer = [(sec - raw / vals["decode_bw"] - attn / vals["attn_eff"]) / layers * 1e6
-                 for kind, (raw, layers, attn, sec) in ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "decode")]
+        if len(dec) >= MIN_ROWS:
+            _, _, g = _fit_decode(dec)
+            if g > 0:  # deep rows: this generation's own attention efficiency
+                vals["attn_eff"] = max(1e-4, round(min(1.0, 1.0 / g), 4))
+            elif previous:
+                vals["attn_eff"] = previous["attn_eff"]
+            vals["decode_bw"], vals["layer_us"] = _fit_bandwidth_and_layer(dec, vals["attn_eff"], cap)
+        attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
         # quantized weights run at dequant_prefill of the F16 rate (calibrate.py): their FLOPs count 1/dequant
         dq = vals.get("dequant_prefill") or 1.0
         mfu = [lin / (dq if quant else 1.0) / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe, quant) in
                ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
-        if layer:
-            vals["layer_us"] = round(max(0.0, min(previous["layer_us"], statistics.median(layer))), 1)
         if mfu:
             vals["prefill_mfu"] = round(min(1.0, statistics.median(mfu)), 3)
         out[f"Metal/{gen}"] = vals
         previous = vals
-        print(f"Metal/{gen:9s} decode rows {len(layer)}, prefill rows {len(mfu)} -> "
-              f"layer_us {vals['layer_us']}, prefill_mfu {vals['prefill_mfu']}", file=sys.stderr)
+        print(f"Metal/{gen:9s} decode rows {len(dec)}, prefill rows {len(mfu)} -> decode_bw {vals['decode_bw']}, "
+              f"attn_eff {vals['attn_eff']}, layer_us {vals['layer_us']}, prefill_mfu {vals['prefill_mfu']}",
+              file=sys.stderr)
     return out
 
 
