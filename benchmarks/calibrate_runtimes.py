@@ -1,5 +1,5 @@
 """Fit the efficiency constants of runtimes other than llama.cpp (MLX, vLLM, SGLang, ExLlama, TensorRT-LLM) and of the
-Apple generations after M2 (Metal/apple_m3, m4, m5) on part of benchmarks/data/*.csv; report on the rest.
+Apple generations (Metal/apple_m1 .. m5) on part of benchmarks/data/*.csv; report on the rest.
 
     .venv/bin/python benchmarks/calibrate_runtimes.py [--shared ../shared/benchmarks/speed.csv] [--dry-run]
 
@@ -13,10 +13,13 @@ dense decode rows, a bandwidth efficiency per GPU generation and shared fixed co
 extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost). Tensor-parallel, batched and end-to-end rows are
 never fitted: they test the all-reduce, batching and prefill models.
 
-Metal generations: llama.cpp's Metal kernels are the same on every Apple GPU, so bandwidth and attention efficiency stay
-the Metal ones and only the per-layer cost and the prefill MFU are refitted per generation (median of the rows'
-residuals). A generation without calibration rows inherits the previous generation's constants, and no generation
-gets a larger per-layer cost than the one before it (newer GPUs launch kernels no slower): M1 >= M2 >= M3 >= M4 >= M5.
+Metal generations (fit_metal_generations): bandwidth efficiency and per-layer cost per generation from its decode rows
+(the shared speed.csv rows with --shared, plus the calibration side here: llama.cpp#4167's F16 / Q8_0 / Q4_0 rows on
+each chip separate the two), the attention efficiency where the rows are deep enough to tell it, else the previous
+generation's; prefill MFU the median over its dense prefill rows. A generation without enough rows inherits the
+previous generation's constants, and no generation gets a larger per-layer cost than the one before it (newer GPUs
+launch kernels no slower): M1 >= M2 >= M3 >= M4 >= M5. Run it after benchmarks/calibrate.py, which fits M1 and M2
+on the shared rows alone: this script replaces those two entries' decode constants and prefill MFU.
 """
 
 from __future__ import annotations
