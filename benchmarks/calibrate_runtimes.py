@@ -338,16 +338,22 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
                 vals["attn_eff"] = previous["attn_eff"]
             vals["decode_bw"], vals["layer_us"] = _fit_bandwidth_and_layer(dec, vals["attn_eff"], cap)
         attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
-        # quantized weights run at dequant_prefill of the F16 rate (calibrate.py): their FLOPs count 1/dequant
+        dense = [(lin / (sec - attn / attn_eff), quant) for lin, attn, sec, moe, quant in
+                 (t for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
+        # quantized weights run at dequant_prefill of the F16 rate: calibrate.py's rule (median quantized rate over
+        # median F16 rate) per generation where both kinds have rows, else the previous generation's
+        f16, quantized = [r for r, q in dense if not q], [r for r, q in dense if q]
+        if len(f16) >= MIN_ROWS and len(quantized) >= MIN_ROWS:
+            vals["dequant_prefill"] = round(min(1.0, statistics.median(quantized) / statistics.median(f16)), 3)
         dq = vals.get("dequant_prefill") or 1.0
-        mfu = [lin / (dq if quant else 1.0) / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe, quant) in
-               ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
+        mfu = [r / (dq if quant else 1.0) for r, quant in dense]
         if mfu:
             vals["prefill_mfu"] = round(min(1.0, statistics.median(mfu)), 3)
         out[f"Metal/{gen}"] = vals
         previous = vals
         print(f"Metal/{gen:9s} decode rows {len(dec)}, prefill rows {len(mfu)} -> decode_bw {vals['decode_bw']}, "
-              f"attn_eff {vals['attn_eff']}, layer_us {vals['layer_us']}, prefill_mfu {vals['prefill_mfu']}",
+              f"attn_eff {vals['attn_eff']}, layer_us {vals['layer_us']}, prefill_mfu {vals['prefill_mfu']}, "
+              f"dequant_prefill {vals['dequant_prefill']}",
               file=sys.stderr)
     return out
 

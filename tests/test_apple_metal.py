@@ -85,10 +85,28 @@ def test_apple_generation_constants_are_what_calibrate_runtimes_fits():
     for gen in APPLE_GENERATIONS:
         stored = efficiency("Metal", gen)
         got = fitted[f"Metal/{gen}"]
-        assert (got["decode_bw"], got["layer_us"], got["attn_eff"]) == (
-            stored.decode_bw, stored.layer_us, stored.attn_eff), gen
+        assert (got["decode_bw"], got["layer_us"], got["attn_eff"], got["prefill_mfu"], got["dequant_prefill"]) == (
+            stored.decode_bw, stored.layer_us, stored.attn_eff, stored.prefill_mfu, stored.dequant_prefill), gen
     layer = [fitted[f"Metal/{g}"]["layer_us"] for g in APPLE_GENERATIONS]
     assert layer == sorted(layer, reverse=True)
+
+
+def test_prefill_dequantization_cost_shrinks_from_m1_to_m4():
+    # #4167 pp512, Q4_0 / F16 on one chip: M1 Pro 16-core 266.25 / 302.14 = 0.881, M2 Pro 19-core 341.19 / 384.38
+    # = 0.888, M3 Max 40-core 759.70 / 779.17 = 0.975, M4 Pro 20-core 439.78 / 464.48 = 0.947 (F16 also streams 3.5x
+    # the weight bytes per ubatch, so the compute ratio is lower still). The fitted per-generation factor is ordered
+    # the same way: M1 and M2 pay ~20 % for dequantizing tiles, M3 and M4 ~6 %.
+    rows = {}
+    with (DATA / "metal_4167.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["test"] == "pp512":
+                rows[(row["hardware"], row["quant"])] = float(row["tok_s"])
+    ratio = {hw: round(rows[(hw, "Q4_0")] / rows[(hw, "F16")], 3) for hw in (
+        "Apple M1 Pro 16-core GPU 32GB", "Apple M2 Pro 19-core GPU 32GB", "Apple M3 Max 40-core GPU 48GB",
+        "Apple M4 Pro 20-core GPU 24GB")}
+    assert list(ratio.values()) == [0.881, 0.888, 0.975, 0.947]
+    dq = [efficiency("Metal", f"apple_m{g}").dequant_prefill for g in range(1, 5)]
+    assert dq == sorted(dq) and dq[0] < 0.8 < 0.9 < dq[2]
 
 
 def test_held_out_4167_decode_rows_within_12_percent():
