@@ -60,8 +60,9 @@ from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, row_quant, r
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
 FITTED_METAL = tuple(f"Metal/{g}" for g in APPLE_GENERATIONS)
-# generations whose bandwidth efficiency benchmarks/calibrate.py fits on the shared rows (enough M1 and M2 rows there);
-# this script refits their per-layer cost (and attention efficiency) with the benchmarks/data rows added
+# generations benchmarks/calibrate.py fits on the shared rows alone (enough M1 and M2 rows there): fit_metal_generations
+# starts from those entries (their prefill attention efficiency stays calibrate.py's) and refits the rest with the
+# benchmarks/data rows added
 SHARED_FITTED_APPLE = ("apple_m1", "apple_m2")
 # llama.cpp ROCm generations fitted here from benchmarks/data (speed.efficiency_key: Vega 10/20 are all HBM2, so
 # "gcn5_hbm"); the shared speed.csv holds one gfx906 row only, too few for benchmarks/calibrate.py's per-generation fit
@@ -317,8 +318,8 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     tell it (calibrate._fit_decode keeps it positive), the attention efficiency, else the previous generation's.
     No generation gets a larger per-layer cost than the one before it (newer GPUs launch kernels no slower):
     M1 >= M2 >= M3 >= M4 >= M5. A generation with fewer than MIN_ROWS decode rows inherits the previous one's
-    decode constants. Prefill MFU: M1 and M2 keep calibrate.py's (fitted on their shared rows), later generations
-    refit it as the median over their dense prefill rows."""
+    decode constants. Prefill: the dequantization factor (median quantized rate / median F16 rate, where both have
+    MIN_ROWS rows, else the previous generation's) and the MFU (median over the dense prefill rows)."""
     terms_by_gen: dict[str, list] = {}
     for _, _, row in rows:
         t = _terms(row)
