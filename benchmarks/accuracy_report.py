@@ -145,14 +145,14 @@ def runtime_section() -> list[str]:
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
             if r.backend in LLAMA_CPP:
                 gen = find_hardware(row["hardware"]).arch_key
-                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits only the Metal/M3+ keys
+                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits the Metal/apple_m* keys on its calibration side
                 if side == "held out" or f"{r.backend}/{gen}" not in FITTED_METAL:
                     unseen[f"{r.backend} / {gen}"].append(r)
                     unseen["all llama.cpp rows never fitted"].append(r)
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
              f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
              "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
-             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m3`..`m5`, `ROCm/gcn5_hbm`)",
+             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m1`..`m5`, `ROCm/gcn5_hbm`)",
              "on the rows",
              "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
              "Errors are (predicted − measured) / measured; bias is the median signed error. Tensor-parallel rows",
@@ -161,8 +161,9 @@ def runtime_section() -> list[str]:
              "side of those rows fits `shared_moe_layer_us` (docs/method.md) after the all-reduce term.", "",
              "**llama.cpp on data never seen in fitting.** `benchmarks/calibrate.py` fits the llama.cpp constants on the",
              "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (`Metal`:",
-             "M1 Max, M2 Ultra, M3, M3 Max, M4, M5) are never seen by calibrate.py; the Metal rows of the held-out third are",
-             "never seen by calibrate_runtimes.py either, so the \"Held out\" Metal lines below are the llama.cpp figures",
+             "M1-M5, among them llama.cpp#4167's table of 28 M1-M4 configurations) are never seen by calibrate.py;",
+             "calibrate_runtimes.py refits the Apple generations on their calibration side, so the Metal rows of the",
+             "held-out third are the ones no fit has seen: the \"Held out\" Metal lines below are the llama.cpp figures",
              "on unseen data (targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
     lines += ["### llama.cpp rows never seen in fitting (held-out third + generations no script fits)", ""]
     lines += _stats_table(unseen, "backend / generation")

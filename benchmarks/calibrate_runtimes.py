@@ -1,5 +1,5 @@
 """Fit the efficiency constants of runtimes other than llama.cpp (MLX, vLLM, SGLang, ExLlama, TensorRT-LLM) and of the
-Apple generations after M2 (Metal/apple_m3, m4, m5) on part of benchmarks/data/*.csv; report on the rest.
+Apple generations (Metal/apple_m1 .. m5) on part of benchmarks/data/*.csv; report on the rest.
 
     .venv/bin/python benchmarks/calibrate_runtimes.py [--shared ../shared/benchmarks/speed.csv] [--dry-run]
 
@@ -14,10 +14,13 @@ extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost), then the extra
 experts from the single-stream rows of such models, tensor-parallel ones included (fit_shared_moe_costs). Otherwise
 tensor-parallel, batched and end-to-end rows are never fitted: they test the all-reduce, batching and prefill models.
 
-Metal generations: llama.cpp's Metal kernels are the same on every Apple GPU, so bandwidth and attention efficiency stay
-the Metal ones and only the per-layer cost and the prefill MFU are refitted per generation (median of the rows'
-residuals). A generation without calibration rows inherits the previous generation's constants, and no generation
-gets a larger per-layer cost than the one before it (newer GPUs launch kernels no slower): M1 >= M2 >= M3 >= M4 >= M5.
+Metal generations (fit_metal_generations): bandwidth efficiency and per-layer cost per generation from its decode rows
+(the shared speed.csv rows with --shared, plus the calibration side here: llama.cpp#4167's F16 / Q8_0 / Q4_0 rows on
+each chip separate the two), the attention efficiency where the rows are deep enough to tell it, else the previous
+generation's; prefill MFU the median over its dense prefill rows. A generation without enough rows inherits the
+previous generation's constants, and no generation gets a larger per-layer cost than the one before it (newer GPUs
+launch kernels no slower): M1 >= M2 >= M3 >= M4 >= M5. Run it after benchmarks/calibrate.py, which fits M1 and M2
+on the shared rows alone: this script replaces those two entries' decode constants and prefill MFU.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_group  # noqa: E402
+from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_decode, _fit_group  # noqa: E402
 
 from rigfit.catalog import NotFound, find_hardware, find_model  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
@@ -63,11 +66,16 @@ from rigfit.validate import ENGINE_KEY, engine_backend, predict_speed_row, parse
 
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
-FITTED_METAL = tuple(f"Metal/{g}" for g in APPLE_GENERATIONS[2:])
+FITTED_METAL = tuple(f"Metal/{g}" for g in APPLE_GENERATIONS)
+# generations benchmarks/calibrate.py fits on the shared rows alone (enough M1 and M2 rows there): fit_metal_generations
+# starts from those entries (their prefill attention efficiency stays calibrate.py's) and refits the rest with the
+# benchmarks/data rows added
+SHARED_FITTED_APPLE = ("apple_m1", "apple_m2")
 # llama.cpp ROCm generations fitted here from benchmarks/data (speed.efficiency_key: Vega 10/20 are all HBM2, so
 # "gcn5_hbm"); the shared speed.csv holds one gfx906 row only, too few for benchmarks/calibrate.py's per-generation fit
 ROCM_GENERATIONS = ("gcn5_hbm",)
 HOLD_OUT_MOD = 3
+IRLS_ITERATIONS = 50  # reweighting rounds of the absolute-error fit of the Apple generations (converged well before)
 
 
 def held_out(row: dict[str, str]) -> bool:
@@ -358,36 +366,71 @@ def _fit_layer_and_attention(rows, decode_bw: float) -> tuple[float, float] | No
     return round(float(sol[0]) * 1e6, 1), round(1.0 / float(sol[1]), 4)
 
 
+def _fit_bandwidth_and_layer(rows, attn_eff: float, cap: float) -> tuple[float, float]:
+    """(decode_bw, layer_us) with the attention efficiency given: t - attention/attn_eff = bytes/(peak·decode_bw) +
+    layers·layer_us, least absolute relative error (iteratively reweighted least squares), decode_bw <= 1,
+    0 <= layer_us <= cap (µs). A term that comes out negative or past its bound is pinned there and the other refitted
+    alone. Absolute rather than squared error: the Apple rows come from builds two years apart whose kernels differ
+    (M1 Max, Llama 7B F16 tg: 13.96 t/s in a 2023 build, 23.03 in the #4167 table), and a squared-error fit lets the
+    few rows of one slow build set a generation's constants for every other build."""
+    y = np.array([1.0 - at / attn_eff / t for _, _, at, t in rows])
+    x = np.array([[raw / t, layers / t] for raw, layers, _, t in rows])
+    w = np.ones(len(rows))
+    for _ in range(IRLS_ITERATIONS):
+        (a, c), *_ = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)
+        if c < 0 or c * 1e6 > cap:
+            c = min(max(c, 0.0), cap * 1e-6)
+            a = float((x[:, 0] * w) @ ((y - x[:, 1] * c) * w) / ((x[:, 0] * w) @ (x[:, 0] * w)))
+        if a < 1.0:
+            a = 1.0
+            c = min(max(0.0, float((x[:, 1] * w) @ ((y - x[:, 0]) * w) / ((x[:, 1] * w) @ (x[:, 1] * w)))), cap * 1e-6)
+        # weights 1/sqrt(|residual|) make the squared loss an absolute one (1 % floor against division by zero)
+        w = 1.0 / np.sqrt(np.maximum(np.abs(x @ np.array([a, c]) - y), 0.01))
+    return round(1.0 / float(a), 3), round(float(c) * 1e6, 1)
+
+
 def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
-    """Per-layer cost and prefill MFU per Apple generation; the other constants are the previous generation's."""
+    """Decode constants per Apple generation from its single-device Metal decode rows (shared speed.csv rows and the
+    calibration side of benchmarks/data): bandwidth efficiency and per-layer cost; the attention efficiencies are
+    calibrate.py's (M1, M2) or the previous generation's.
+    No generation gets a larger per-layer cost than the one before it (newer GPUs launch kernels no slower):
+    M1 >= M2 >= M3 >= M4 >= M5. A generation with fewer than MIN_ROWS decode rows inherits the previous one's
+    decode constants. Prefill: the dequantization factor (median quantized rate / median F16 rate, where both have
+    MIN_ROWS rows, else the previous generation's) and the MFU (median over the dense prefill rows)."""
     terms_by_gen: dict[str, list] = {}
     for _, _, row in rows:
         t = _terms(row)
         if t is not None and t[1] == "Metal":
             terms_by_gen.setdefault(t[2], []).append((t[0], t[3]))
     out: dict[str, dict[str, float]] = {}
-    previous = efficiency("Metal", "apple_m2").__dict__
-    for gen in APPLE_GENERATIONS[2:]:
-        vals = dict(previous)
-        attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
+    previous: dict | None = None
+    for gen in APPLE_GENERATIONS:
+        vals = dict(efficiency("Metal", gen).__dict__ if gen in SHARED_FITTED_APPLE or previous is None else previous)
+        cap = previous["layer_us"] if previous else float("inf")
         dec = [t for k, t in terms_by_gen.get(gen, []) if k == "decode"]
-        own = _fit_layer_and_attention(dec, vals["decode_bw"])
-        if own:  # rows of different depths: this generation's own attention efficiency (and its layer cost below)
-            vals["attn_eff"] = own[1]
-        layer = [(sec - raw / vals["decode_bw"] - attn / vals["attn_eff"]) / layers * 1e6
-                 for kind, (raw, layers, attn, sec) in ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "decode")]
-        # quantized weights run at dequant_prefill of the F16 rate (calibrate.py): their FLOPs count 1/dequant
+        if len(dec) >= MIN_ROWS:
+            # the attention efficiencies stay calibrate.py's (M1, M2: fitted on the shared rows with flash and
+            # no-flash attention as columns of their own) or the previous generation's: these rows are mostly
+            # shallow and run without flash attention, so they cannot tell the flash path's efficiency
+            vals["decode_bw"], vals["layer_us"] = _fit_bandwidth_and_layer(dec, vals["attn_eff"], cap)
+        attn_eff = vals["prefill_attn_eff"] or vals["prefill_mfu"]
+        dense = [(lin / (sec - attn / attn_eff), quant) for lin, attn, sec, moe, quant in
+                 (t for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
+        # quantized weights run at dequant_prefill of the F16 rate: calibrate.py's rule (median quantized rate over
+        # median F16 rate) per generation where both kinds have rows, else the previous generation's
+        f16, quantized = [r for r, q in dense if not q], [r for r, q in dense if q]
+        if len(f16) >= MIN_ROWS and len(quantized) >= MIN_ROWS:
+            vals["dequant_prefill"] = round(min(1.0, statistics.median(quantized) / statistics.median(f16)), 3)
         dq = vals.get("dequant_prefill") or 1.0
-        mfu = [lin / (dq if quant else 1.0) / (sec - attn / attn_eff) for kind, (lin, attn, sec, moe, quant) in
-               ((k, t) for k, t in terms_by_gen.get(gen, []) if k == "prefill") if not moe and sec > attn / attn_eff]
-        if layer:
-            vals["layer_us"] = round(max(0.0, min(previous["layer_us"], statistics.median(layer))), 1)
+        mfu = [r / (dq if quant else 1.0) for r, quant in dense]
         if mfu:
             vals["prefill_mfu"] = round(min(1.0, statistics.median(mfu)), 3)
         out[f"Metal/{gen}"] = vals
         previous = vals
-        print(f"Metal/{gen:9s} decode rows {len(layer)}, prefill rows {len(mfu)} -> "
-              f"layer_us {vals['layer_us']}, prefill_mfu {vals['prefill_mfu']}", file=sys.stderr)
+        print(f"Metal/{gen:9s} decode rows {len(dec)}, prefill rows {len(mfu)} -> decode_bw {vals['decode_bw']}, "
+              f"attn_eff {vals['attn_eff']}, layer_us {vals['layer_us']}, prefill_mfu {vals['prefill_mfu']}, "
+              f"dequant_prefill {vals['dequant_prefill']}",
+              file=sys.stderr)
     return out
 
 
@@ -446,8 +489,10 @@ def write(fitted: dict[str, dict[str, float]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", type=Path, help="llama-bench rows (../shared/benchmarks/speed.csv): Metal rows of "
-                    "the M3+ generations join the calibration side")
+    shared = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "speed.csv"
+    ap.add_argument("--shared", type=Path, default=shared if shared.exists() else None,
+                    help="llama-bench rows (default ../shared/benchmarks/speed.csv where present): their Metal rows "
+                    "join the calibration side of the Apple generation fit")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
     rows = data_rows(sorted(DATA.glob("*.csv")))
