@@ -13,12 +13,16 @@ from collections import defaultdict
 from pathlib import Path
 
 from rigfit.catalog import NotFound, find_hardware
+from rigfit.estimate.speed import efficiency_key
 from rigfit.validate import TENSOR_PARALLEL, RowResult, backend_of, summary, summary_by_backend, validate_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from calibrate_runtimes import DATA, FITTED_METAL, held_out  # noqa: E402
+from calibrate_runtimes import DATA, FITTED_METAL, ROCM_GENERATIONS, held_out  # noqa: E402
 
 LLAMA_CPP = ("CUDA", "Metal", "ROCm", "Vulkan", "SYCL", "CPU")
+# llama.cpp keys calibrate_runtimes.py fits from the calibration side of benchmarks/data (speed.efficiency_key)
+FITTED_LLAMA_CPP = FITTED_METAL + tuple(f"ROCm/{g}" for g in ROCM_GENERATIONS)
+SCOREBOARD = "llamacpp_scoreboard.csv"  # Llama 2 7B Q4_0 pp512/tg128 on ~40 GPUs (benchmarks/data/README.md)
 
 
 def family(name: str) -> str:
@@ -144,11 +148,14 @@ def runtime_section() -> list[str]:
             sides[side]["runtime"][runtime].append(r)
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
             if r.backend in LLAMA_CPP:
-                gen = find_hardware(row["hardware"]).arch_key
-                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits only the Metal/M3+ keys
-                if side == "held out" or f"{r.backend}/{gen}" not in FITTED_METAL:
+                gen = efficiency_key(find_hardware(row["hardware"]))
+                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits only the Metal/M3+ and the
+                # ROCM_GENERATIONS keys, on the calibration side
+                if side == "held out" or f"{r.backend}/{gen}" not in FITTED_LLAMA_CPP:
                     unseen[f"{r.backend} / {gen}"].append(r)
                     unseen["all llama.cpp rows never fitted"].append(r)
+                    if path.name == SCOREBOARD:
+                        unseen["scoreboard rows (llamacpp_scoreboard.csv)"].append(r)
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
              f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
              "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
@@ -157,10 +164,12 @@ def runtime_section() -> list[str]:
              "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
              "Errors are (predicted − measured) / measured; bias is the median signed error.", "",
              "**llama.cpp on data never seen in fitting.** `benchmarks/calibrate.py` fits the llama.cpp constants on the",
-             "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (`Metal`:",
-             "M1 Max, M2 Ultra, M3, M3 Max, M4, M5) are never seen by calibrate.py; the Metal rows of the held-out third are",
-             "never seen by calibrate_runtimes.py either, so the \"Held out\" Metal lines below are the llama.cpp figures",
-             "on unseen data (targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
+             "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (Metal on",
+             "M1 Max-M5, CUDA on the RTX 4090 and DGX Spark, ROCm on gfx906, and `llamacpp_scoreboard.csv`: Llama 2 7B",
+             "Q4_0 pp512/tg128 on ~40 GPUs from the llama.cpp CUDA, ROCm and Vulkan scoreboards) are never seen by",
+             "calibrate.py; calibrate_runtimes.py fits only the Metal/M3+ and ROCm/gcn5_hbm keys, on the calibration",
+             "side. The table below is therefore the llama.cpp error on unseen data, rows grouped by backend and",
+             "speed.efficiency_key (targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
     lines += ["### llama.cpp rows never seen in fitting (held-out third + generations no script fits)", ""]
     lines += _stats_table(unseen, "backend / generation")
     for side in ("held out", "calibration"):
