@@ -17,11 +17,11 @@ from rigfit.estimate.speed import efficiency_key
 from rigfit.validate import TENSOR_PARALLEL, RowResult, backend_of, summary, summary_by_backend, validate_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from calibrate_runtimes import DATA, FITTED_METAL, ROCM_GENERATIONS, held_out  # noqa: E402
+from calibrate_runtimes import DATA, FITTED_METAL, LLAMA_CPP_GENERATIONS, held_out  # noqa: E402
 
 LLAMA_CPP = ("CUDA", "Metal", "ROCm", "Vulkan", "SYCL", "CPU")
 # llama.cpp keys calibrate_runtimes.py fits from the calibration side of benchmarks/data (speed.efficiency_key)
-FITTED_LLAMA_CPP = FITTED_METAL + tuple(f"ROCm/{g}" for g in ROCM_GENERATIONS)
+FITTED_LLAMA_CPP = FITTED_METAL + tuple(f"{b}/{g}" for b, gens in LLAMA_CPP_GENERATIONS.items() for g in gens)
 SCOREBOARD = "llamacpp_scoreboard.csv"  # Llama 2 7B Q4_0 pp512/tg128 on ~40 GPUs (benchmarks/data/README.md)
 
 
@@ -150,7 +150,7 @@ def runtime_section() -> list[str]:
             if r.backend in LLAMA_CPP:
                 gen = efficiency_key(find_hardware(row["hardware"]))
                 # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits only the Metal/M3+ and the
-                # ROCM_GENERATIONS keys, on the calibration side
+                # LLAMA_CPP_GENERATIONS keys (ROCm/gcn5_hbm, Vulkan/rdna3, Vulkan/rdna4), on the calibration side
                 if side == "held out" or f"{r.backend}/{gen}" not in FITTED_LLAMA_CPP:
                     unseen[f"{r.backend} / {gen}"].append(r)
                     unseen["all llama.cpp rows never fitted"].append(r)
@@ -159,7 +159,8 @@ def runtime_section() -> list[str]:
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
              f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
              "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
-             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m3`..`m5`, `ROCm/gcn5_hbm`)",
+             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m3`..`m5`, `ROCm/gcn5_hbm`,",
+             "`Vulkan/rdna3`, `Vulkan/rdna4`)",
              "on the rows",
              "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
              "Errors are (predicted − measured) / measured; bias is the median signed error.", "",
@@ -167,7 +168,7 @@ def runtime_section() -> list[str]:
              "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (Metal on",
              "M1 Max-M5, CUDA on the RTX 4090 and DGX Spark, ROCm on gfx906, and `llamacpp_scoreboard.csv`: Llama 2 7B",
              "Q4_0 pp512/tg128 on ~40 GPUs from the llama.cpp CUDA, ROCm and Vulkan scoreboards) are never seen by",
-             "calibrate.py; calibrate_runtimes.py fits only the Metal/M3+ and ROCm/gcn5_hbm keys, on the calibration",
+             "calibrate.py; calibrate_runtimes.py fits only the Metal/M3+, ROCm/gcn5_hbm, Vulkan/rdna3 and Vulkan/rdna4 keys, on the calibration",
              "side. The table below is therefore the llama.cpp error on unseen data, rows grouped by backend and",
              "speed.efficiency_key (targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
     lines += ["### llama.cpp rows never seen in fitting (held-out third + generations no script fits)", ""]
