@@ -144,7 +144,7 @@ def runtime_section() -> list[str]:
             row = rows[r.line - 2]
             side = "held out" if held_out(row) else "calibration"
             runtime = r.backend + ("" if r.backend not in TENSOR_PARALLEL or int(row.get("n_devices") or 1) == 1
-                                   else " (tensor parallel: never fitted)")
+                                   else " (tensor parallel)")
             sides[side]["runtime"][runtime].append(r)
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
             if r.backend in LLAMA_CPP:
@@ -163,7 +163,10 @@ def runtime_section() -> list[str]:
              "`Vulkan/rdna3`, `Vulkan/rdna4`)",
              "on the rows",
              "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
-             "Errors are (predicted − measured) / measured; bias is the median signed error.", "",
+             "Errors are (predicted − measured) / measured; bias is the median signed error. Tensor-parallel rows",
+             "test the all-reduce model and are not fitted, with one exception: every single-stream decode row of a",
+             "shared-expert MoE model (DeepSeek V2/V3/R1) in the data is tensor parallel bar one, so the calibration",
+             "side of those rows fits `shared_moe_layer_us` (docs/method.md) after the all-reduce term.", "",
              "**llama.cpp on data never seen in fitting.** `benchmarks/calibrate.py` fits the llama.cpp constants on the",
              "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (Metal on",
              "M1 Max-M5, CUDA on the RTX 4090 and DGX Spark, ROCm on gfx906, and `llamacpp_scoreboard.csv`: Llama 2 7B",

@@ -10,8 +10,9 @@ MLX (keys "MLX", "MLX/apple_m3"): the same fit as benchmarks/calibrate.py per ke
 layers·layer_us [+ token_us] + attention/attn_eff; prefill FLOPs/(peak·mfu)), on single-device, batch-1 decode rows.
 Serving engines (vLLM, TensorRT-LLM, ExLlama; SGLang once it has single-stream rows): one fit per runtime over all its
 dense decode rows, a bandwidth efficiency per GPU generation and shared fixed costs (_fit_server_runtime), then the
-extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost). Tensor-parallel, batched and end-to-end rows are
-never fitted: they test the all-reduce, batching and prefill models.
+extra cost per MoE layer from its MoE rows (_fit_moe_layer_cost), then the extra cost per MoE layer with shared
+experts from the single-stream rows of such models, tensor-parallel ones included (fit_shared_moe_costs). Otherwise
+tensor-parallel, batched and end-to-end rows are never fitted: they test the all-reduce, batching and prefill models.
 
 Metal generations: llama.cpp's Metal kernels are the same on every Apple GPU, so bandwidth and attention efficiency stay
 the Metal ones and only the per-layer cost and the prefill MFU are refitted per generation (median of the rows'
@@ -30,6 +31,7 @@ import csv
 import statistics
 import sys
 import zlib
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,6 +44,7 @@ from calibrate import _UNIT_DEQUANT, MIN_ROWS, _fit_group  # noqa: E402
 
 from rigfit.catalog import NotFound, find_hardware, find_model  # noqa: E402
 from rigfit.catalog.loader import data_dir  # noqa: E402
+from rigfit.estimate import speed  # noqa: E402
 from rigfit.estimate.fit import placement_for  # noqa: E402
 from rigfit.estimate.speed import (  # noqa: E402
     attention_flops,
@@ -56,9 +59,11 @@ from rigfit.estimate.speed import (  # noqa: E402
     noflash_decode,
     prefill_chunk,
     prefill_memory_seconds,
+    shared_expert_layers,
 )
+from rigfit.estimate.speed import Efficiency  # noqa: E402
 from rigfit.model.scenario import Scenario  # noqa: E402
-from rigfit.validate import ENGINE_KEY, engine_backend, parse_test, row_quant, run_settings, runtime_of  # noqa: E402
+from rigfit.validate import ENGINE_KEY, engine_backend, predict_speed_row, parse_test, row_quant, run_settings, runtime_of  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 APPLE_GENERATIONS = ("apple_m1", "apple_m2", "apple_m3", "apple_m4", "apple_m5")
@@ -267,6 +272,71 @@ def _fit_moe_layer_cost(rows) -> dict[str, float]:
     return {"moe_layer_us": round(max(0.0, statistics.median(per_layer)) * 1e6, 1)}
 
 
+@contextmanager
+def _constants_as(fitted: dict[str, dict[str, float]]):
+    """Within the block, speed.decode_step reads the constants just fitted (not efficiency.yaml's), with the
+    shared-expert cost at 0: the step it returns is what the model predicts without that term."""
+    real = speed.efficiency
+
+    def patched(backend: str, arch_key: str = "") -> Efficiency:
+        if backend in BORROWS_VLLM and backend not in fitted:
+            backend = "vLLM"  # an engine without a fit of its own runs on vLLM's constants
+        vals = fitted.get(f"{backend}/{arch_key}") or fitted.get(backend)
+        return replace(Efficiency(**vals) if vals else real(backend, arch_key), shared_moe_layer_us=0.0)
+
+    speed.efficiency = patched
+    try:
+        yield
+    finally:
+        speed.efficiency = real
+
+
+def fit_shared_moe_costs(rows, fitted: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Extra fixed cost per MoE layer with shared experts (speed.Efficiency.shared_moe_layer_us), per serving
+    engine: the median over its single-stream decode rows of shared-expert MoE models (DeepSeek, GLM) of
+    (measured step - the step the fitted constants predict without the term) / shared-expert layers, never negative.
+    Tensor-parallel rows join this fit (every such row in the data is tensor parallel, DeepSeek V3 / R1 at TP 4-8):
+    their step includes the all-reduce term, a measured constant (efficiency.yaml host.tp_allreduce_us), and Qwen3
+    235B A22B (MoE without shared experts) at TP 4 / 8 and Qwen2.5 72B at TP 2 fit within 10 % without any new
+    term, so the residual is the shared-expert layers', not the tensor parallelism's. Batched, tpot and e2e rows stay
+    out. An engine with fewer than MIN_ROWS such rows takes vLLM's figure (same class of fused kernels)."""
+    per_layer: dict[str, list[float]] = {}
+    with _constants_as(fitted):
+        for _, _, row in rows:
+            if (row.get("batch") or "1") != "1" or (row.get("metric") or "decode") != "decode":
+                continue
+            try:
+                kind, n, depth = parse_test(row["test"])
+                runtime = runtime_of(row["backend"])
+                arch = find_model(row["model"])
+            except (NotFound, ValueError, KeyError):
+                continue
+            key = ENGINE_KEY.get(runtime)
+            if kind != "tg" or key not in SERVER_RUNTIMES or not shared_expert_layers(arch):
+                continue
+            _, predicted = predict_speed_row(row)  # the row replayed exactly as rigfit validate does
+            per_layer.setdefault(key, []).append((1.0 / float(row["tok_s"]) - 1.0 / predicted)
+                                                 / shared_expert_layers(arch))
+    cost = {k: round(max(0.0, statistics.median(v)) * 1e6, 1) for k, v in per_layer.items() if len(v) >= MIN_ROWS}
+    for k, v in per_layer.items():
+        print(f"{k:22s} shared-expert MoE rows {len(v)} -> {cost.get(k, 'too few: borrows vLLM')} us/layer",
+              file=sys.stderr)
+    out = {}
+    for key, vals in fitted.items():
+        runtime = key.split("/")[0]
+        if runtime in SERVER_RUNTIMES:
+            c = cost.get(runtime, cost.get("vLLM", 0.0) if runtime in BORROWS_VLLM else 0.0)
+            out[key] = {**vals, "shared_moe_layer_us": c}
+    for runtime in BORROWS_VLLM:
+        if runtime in cost and runtime not in fitted:
+            # an engine with shared-expert rows of its own but too few dense rows for a fit: vLLM's constants for
+            # everything else (validate.engine_backend's fallback), under keys of its own that carry its cost
+            for key, vals in fitted.items():
+                if key.split("/")[0] == "vLLM":
+                    out[runtime + key[4:]] = {**vals, "shared_moe_layer_us": cost[runtime]}
+    return out
+
+
 def _fit_token_cost(rows, vals: dict[str, float]) -> dict[str, float]:
     """Split the fixed decode cost into per-layer and per-token parts: with bandwidth and attention efficiency as
     fitted, the residual t - bytes/decode_bw - attention/attn_eff = layers·layer_us + token_us, least squares in
@@ -384,8 +454,9 @@ def write(fitted: dict[str, dict[str, float]]) -> None:
     data = yaml.safe_load(text)
     backends = data["backends"]
     for key, vals in fitted.items():
-        # moe_layer_us at its default (0) is left out: llama.cpp, MLX and Metal entries stay as they were
-        backends[key] = {k: v for k, v in vals.items() if v is not None and not (k == "moe_layer_us" and not v)}
+        # the MoE costs at their default (0) are left out: llama.cpp, MLX and Metal entries stay as they were
+        backends[key] = {k: v for k, v in vals.items()
+                         if v is not None and not (k in ("moe_layer_us", "shared_moe_layer_us") and not v)}
     header = text[: text.index("backends:")]
     body = yaml.safe_dump({"backends": backends}, sort_keys=False, default_flow_style=None, width=160)
     rest = text[text.index("\nhost:") + 1:]
@@ -403,7 +474,9 @@ def main() -> None:
     calib = [r for r in rows if not held_out(r[2])]
     print(f"{len(rows)} rows: {len(calib)} calibration, {len(rows) - len(calib)} held out", file=sys.stderr)
     metal_rows = calib + (data_rows([args.shared]) if args.shared else [])
-    fitted = {**fit_runtimes(calib), **fit_metal_generations(metal_rows), **fit_llamacpp_generations(calib)}
+    engines = fit_runtimes(calib)
+    engines.update(fit_shared_moe_costs(calib, engines))
+    fitted = {**engines, **fit_metal_generations(metal_rows), **fit_llamacpp_generations(calib)}
     for key, vals in fitted.items():
         print(f"{key:22s} {vals}", file=sys.stderr)
     if len(calib) < MIN_ROWS:

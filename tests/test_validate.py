@@ -6,6 +6,7 @@ row naming hardware no catalog has, for the unresolved path.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def test_accuracy_targets_on_shared_measurements():
 
 from rigfit.catalog import find_hardware, find_quant  # noqa: E402
 from rigfit.validate import engine_backend, runtime_of, validate_file  # noqa: E402
+from rigfit.estimate.speed import efficiency  # noqa: E402
 
 HEADER = "hardware,n_devices,host,backend,model,quant,test,tok_s,source,notes\n"
 
@@ -180,10 +182,14 @@ def test_every_runtime_of_the_issue_is_replayed_and_reported(tmp_path):
 
 
 def test_engine_constants_per_runtime():
-    """TensorRT-LLM has constants of its own (benchmarks/data rows); SGLang borrows vLLM's; Ollama is llama.cpp."""
+    """TensorRT-LLM has constants of its own (benchmarks/data rows); SGLang has keys of its own that carry vLLM's
+    constants and only its own shared-expert MoE cost (too few dense single-stream rows for a fit); Ollama is
+    llama.cpp."""
     h100, q = find_hardware("H100 SXM"), find_quant("FP8")
     assert engine_backend("TensorRT-LLM", h100, q) == "TensorRT-LLM"
-    assert engine_backend("SGLang", h100, q) == "vLLM"
+    assert engine_backend("SGLang", h100, q) == "SGLang"
+    sglang, vllm = efficiency("SGLang", "hopper_hbm"), efficiency("vLLM", "hopper_hbm")
+    assert dataclasses.replace(sglang, shared_moe_layer_us=0.0) == dataclasses.replace(vllm, shared_moe_layer_us=0.0)
     assert engine_backend("ExLlamaV3", h100, q) == "ExLlama"
     assert engine_backend("Ollama", find_hardware("RTX 4090"), find_quant("Q4_K_M")) == "CUDA"
 

@@ -92,10 +92,7 @@ INDEX_OR_ENCYCLOPEDIA = re.compile(
     r"|wikipedia\.org|substack\.com|brojogopalsapui\.com|matthewjayhunter\.com", re.I)
 # Entries whose specs/msrp still cite only such pages (issue 11): this list may only shrink; the test below fails if an
 # entry listed here has been fixed (remove it) or one not listed cites only weak pages.
-PENDING_PRIMARY_SOURCE = {
-    ("msrp", n) for n in (
-        "GTX 1660 Super", "RTX 2080 Super", "RTX 3070 Ti", "RTX 3080 Ti")
-}
+PENDING_PRIMARY_SOURCE: set[tuple[str, str]] = set()
 
 
 def _only_weak_urls(text: str) -> bool:

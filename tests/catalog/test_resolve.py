@@ -22,6 +22,11 @@ from rigfit.catalog.resolve import MAX_NAME_CHARS, hardware_index, model_index, 
     ("Gemma 4 E4B", "Gemma 4 E4B"),
     ("lfm2 1.2b", "LFM2 1.2B"),
     ("Nemotron 3 Super", "Nemotron 3 Super 120B A12B"),
+    ("GLM-4.5V", "GLM-4.5V"),  # the vision model's text tower, not GLM-4.5 (355B) nor GLM-4.5-Air
+    ("glm 4.5v", "GLM-4.5V"),
+    ("GLM-4.5", "GLM-4.5"),
+    ("Devstral Small 2", "Devstral Small 2 24B"),
+    ("Magistral Small", "Magistral Small 24B"),
 ])
 def test_model_hits(query: str, expected: str) -> None:
     assert find_model(query).name == expected
@@ -34,6 +39,10 @@ def test_model_hits(query: str, expected: str) -> None:
     "Llama 3.1 9B",      # size not in any Llama 3.1 entry
     "Qwen3 31B A3B",
     "Mistral 8B Coder",
+    "Devstral 2",        # Devstral 2 (123B dense) is not Devstral Small 2 (24B): a size-class word is never implied
+    "Devstral 2 123B",
+    "Jamba 1.7",         # Jamba Mini 1.7 and Jamba Large 1.7 are different models
+    "Mistral Large 3",   # not in the catalog (no config.json read): never Mistral Large 2
 ])
 def test_model_near_misses_are_misses_with_suggestions(query: str) -> None:
     with pytest.raises(NotFound) as exc:

@@ -22,6 +22,13 @@ NOISE_WORDS = frozenset({
 _QUANT_SUFFIX = re.compile(r"(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]+)*|f16|fp16|bf16|fp8|mxfp4|nvfp4|awq|gptq|gguf|mlx|\d+bit)(?![a-z0-9])",
                            re.I)
 
+# Size-class words that name a different model of the same family: "Devstral 2" (123B) is not "Devstral Small 2"
+# (24B), "Jamba 1.7" is neither Jamba Mini nor Jamba Large. A model query that omits such a word of an entry's name
+# never resolves to it by partial matching (only an exact name or alias does). Models only: hardware names drop
+# "Pro" / "Max" words people leave out ("R9700" for the Radeon AI Pro R9700).
+MODEL_VARIANT_WORDS = frozenset({"small", "mini", "medium", "large", "nano", "micro", "tiny", "air", "flash", "lite",
+                                 "super", "ultra"})
+
 # A name longer than this is no model or machine name: refused before any matching (bounds the fuzzy work).
 MAX_NAME_CHARS = 200
 # Suggestions: the full difflib ratio runs only on the best few candidates by the cheap bounds.
@@ -106,7 +113,8 @@ class Index(Generic[T]):
                 return table[stripped]
         q = tokens(query if self.contained else _QUANT_SUFFIX.sub(" ", query))
         if q:
-            matches = [(len(ts - q), i, e) for i, (ts, e) in enumerate(self.token_sets) if q <= ts]
+            matches = [(len(ts - q), i, e) for i, (ts, e) in enumerate(self.token_sets)
+                       if q <= ts and not (self.kind == "model" and (ts & MODEL_VARIANT_WORDS) - q)]
             if matches:
                 matches.sort(key=lambda m: (m[0], m[1]))
                 best = matches[0]

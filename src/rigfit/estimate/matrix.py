@@ -330,6 +330,11 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     copies = tensor_parallel_kv_copies(models.kv_shards[:, None], devices)
     t_dev = np.where(tp[None, :], (dev + ctx_dev * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L),
                      dev / bw + (devices - 1) * hc.device_hop_us * 1e-6)
+    # speed.tile_compute_seconds: the decode GEMMs' tiles of max(n_seq, gemm_rows) rows
+    rows = np.maximum(rt.gemm_rows, n_seq)[None, :]
+    t_tile = rows * 2 * models.linear_params[:, None] / (rt.prefill_peak[None, :] * 1e12 * np.where(tp, devices, 1)
+                                                         * rt.prefill_mfu[None, :])
+    t_dev = np.where(~cpu & (rt.gemm_rows[None, :] > 0), np.maximum(t_dev, t_tile), t_dev)
     host_eff = efficiency("CPU", host.arch_key if host else "")
     host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw
     t_host = np.where((host_bytes > 0) & ~cpu, host_bytes / host_bw, 0.0)
@@ -348,7 +353,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
                  * batched_attention_efficiency(host_eff.attn_eff, n_seq))
     t_attn = np.where(cpu, attn_total / peak_cpu, (attn_total - attn_off) / peak + np.where(k_on < L, attn_off / host_peak, 0.0))
     t_fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
-               + rt.token_us[None, :]) * 1e-6
+               + models.shared_moe_layers[:, None] * rt.shared_moe_layer_us[None, :] + rt.token_us[None, :]) * 1e-6
     return t_dev + t_host + t_cpu_layers + t_attn + t_fixed
 
 
@@ -379,7 +384,7 @@ def _prefill_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, 
     # speed.engine_forward_seconds: a serving engine's fixed kernel costs (and all-reduces) once per prompt chunk
     L = models.n_layers[:, None]
     fixed = (L * rt.layer_us[None, :] + models.moe_layers[:, None] * rt.moe_layer_us[None, :]
-             + rt.token_us[None, :]) * 1e-6 + np.where(devices > 1, tensor_parallel_sync_seconds(L), 0.0)
+             + models.shared_moe_layers[:, None] * rt.shared_moe_layer_us[None, :] + rt.token_us[None, :]) * 1e-6 + np.where(devices > 1, tensor_parallel_sync_seconds(L), 0.0)
     t_device = t_device + np.where(rt.chunk[None, :] > 0, n_ubatch * fixed, 0.0)
     t_host = np.where((p.host_w > 0) & ~cpu, n_ubatch * p.host_w / (host_constants().pcie_gbs * 1e9), 0.0)
     return np.where(tokens[:, None] > 0, t_device + t_host, 0.0)

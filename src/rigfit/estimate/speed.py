@@ -42,6 +42,12 @@ class Efficiency:
     # (router GEMM, top-k, token-to-expert alignment, two grouped expert GEMMs, weighted sum: vLLM's fused_moe) where
     # a dense FFN is two or three GEMMs. 0 where unfitted (the llama.cpp backends fit MoE rows with layer_us alone).
     moe_layer_us: float = 0.0
+    # Extra fixed cost per MoE layer that also runs shared experts (DeepSeek V2/V3/R1, GLM-4.5/4.7, Qwen2 MoE), on top
+    # of moe_layer_us: the shared expert is a dense MLP of its own (gate/up GEMM, activation, down GEMM) beside the
+    # routed grouped GEMM, and these models route with extra small ops (DeepSeek V3 / GLM: sigmoid scores plus a
+    # correction bias, group-limited top-k). Fitted on the shared-expert decode rows (benchmarks/calibrate_runtimes.py);
+    # 0 where unfitted.
+    shared_moe_layer_us: float = 0.0
     # Fraction of the F16 matrix rate a prefill reaches when the weights are block-quantized (GGUF Q*/IQ*/MXFP4):
     # the kernels dequantize every weight tile before the multiply (llama.cpp ggml-cuda/mmq.cuh, ggml-metal
     # kernel_mul_mm: dequantize into shared memory per tile of tokens), work that F16 weights skip. 1.0 = no cost.
@@ -67,6 +73,47 @@ def tensor_parallel_sync_seconds(num_layers: float | np.ndarray) -> float | np.n
     """Per decode step, the all-reduces of a tensor-parallel forward pass: two per layer at tp_allreduce_us each
     (small-message latency, independent of the bytes at decode batch sizes). Scalar or numpy array of layer counts."""
     return num_layers * ALLREDUCES_PER_LAYER * host_constants().tp_allreduce_us * 1e-6
+
+
+def shared_expert_layers(arch: Architecture) -> int:
+    """MoE layers that run shared experts beside the routed ones (Efficiency.shared_moe_layer_us applies to each)."""
+    return arch.moe_layers if arch.moe and arch.moe.shared_experts > 0 else 0
+
+
+# A serving engine's decode GEMMs run on tensor cores (cuBLAS / CUTLASS / Marlin kernels), which compute whole tiles
+# of token rows: Hopper's warpgroup MMA has M = 64 in every shape (PTX ISA, wgmma.mma_async: m64nNk16), and the
+# mma.sync instruction of Ampere / Ada kernels and of the Marlin INT4 kernels (AWQ / GPTQ, every generation) has
+# M = 16 (m16n8k16). A batch-1 step therefore does the matrix FLOPs of 64 (or 16) rows. On most GPUs that is a small
+# part of the weight streaming time, but on a part with few FLOPs per byte it bounds the step: H20, 148 TFLOPS BF16
+# over 4.0 TB/s (37 FLOP/B, H100 SXM 295) runs Qwen3 32B BF16 at 20.7 tok/s in SGLang, 2.6x slower than its weights
+# stream (benchmarks/data/sglang_qwen3_h20.csv), and FP8 (twice the FLOP rate) about twice as fast as BF16, where
+# 4-bit AWQ (Marlin, 16 rows) is no faster than FP8 though it reads half the bytes. llama.cpp's and ExLlama's
+# batch-1 kernels are matrix-vector kernels (no tile of rows): no such bound.
+TILE_ENGINES = ("vLLM", "SGLang", "TensorRT-LLM")
+WGMMA_ROWS = 64
+MMA_SYNC_ROWS = 16
+MARLIN_FAMILIES = ("awq", "gptq")
+
+
+def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
+    """Token rows a serving engine's decode GEMM computes per step however few sequences run: 64 (Hopper warpgroup
+    MMA), 16 (mma.sync: Ampere / Ada, Marlin INT4 kernels), 0 where the kernels are matrix-vector (llama.cpp,
+    ExLlama, MLX) or the device is no NVIDIA GPU."""
+    if backend.split("/")[0] not in TILE_ENGINES or hw.vendor != "nvidia" or hw.kind != "gpu":
+        return 0
+    return WGMMA_ROWS if hw.arch_key == "hopper" and quant.family not in MARLIN_FAMILIES else MMA_SYNC_ROWS
+
+
+def tile_compute_seconds(arch: Architecture, hw: Hardware, quant: Quant, backend: str, n_seq: int, devices: int,
+                         mfu: float) -> float:
+    """Matrix time of one decode step whose GEMMs compute max(n_seq, decode_gemm_rows) rows (2 FLOPs per active
+    weight per row, embedding lookup excluded) at mfu of the quant's matrix peak, over `devices` tensor-parallel
+    devices. 0 where decode_gemm_rows is 0."""
+    rows = decode_gemm_rows(hw, quant, backend)
+    if not rows:
+        return 0.0
+    linear = arch.active_params - layer_params(arch).embedding
+    return max(rows, n_seq) * 2 * linear / (matrix_tflops(hw, quant) * 1e12 * devices * mfu)
 
 
 def kv_shards(arch: Architecture) -> int:
@@ -269,6 +316,9 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
         t_dev = (dev + float(ctx[on_gpu].sum()) * (copies - 1.0)) / (bw * devices) + tensor_parallel_sync_seconds(L)
     else:
         t_dev = dev / bw + (devices - 1) * hc.device_hop_us * 1e-6
+    if not cpu_only:  # a step's GEMMs cannot finish before their tiles' FLOPs (decode_gemm_rows)
+        t_dev = max(t_dev, tile_compute_seconds(arch, hw, scenario.quant, backend, n_seq,
+                                                devices if tensor_parallel else 1, eff.prefill_mfu))
     t_host = 0.0
     host_hw = scenario.host
     host_eff = efficiency("CPU", host_hw.arch_key if host_hw else "")
@@ -291,7 +341,8 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
         t_attn += float(attn[~on_gpu].sum()) / (host_peak * batched_attention_efficiency(host_eff.attn_eff, n_seq))
-    t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
+    t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us
+               + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
     t = t_dev + t_host + t_cpu_layers + t_attn + t_fixed
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
@@ -436,13 +487,14 @@ def prefill_chunk(backend: str, ubatch: int) -> int:
 def engine_forward_seconds(arch: Architecture, eff: Efficiency, backend: str, n_forward: int,
                            tp_devices: int = 1) -> float:
     """Fixed cost of a serving engine's prompt forward passes: each runs every layer's kernel chain once, like a
-    decode step (layers x layer_us, MoE layers x moe_layer_us, token_us) plus a tensor-parallel group's all-reduces.
+    decode step (layers x layer_us, MoE layers x moe_layer_us, shared-expert layers x shared_moe_layer_us, token_us) plus a tensor-parallel group's all-reduces.
     A short prompt's time-to-first-token is mostly this and one pass over the weights (TensorRT-LLM, Llama 2 7B FP8
     on an H100, 128 tokens: 7 ms measured, 1 ms of FLOPs at peak). 0 for llama.cpp backends: calibrate.py's prefill
     efficiencies already hold their per-ubatch costs."""
     if backend.split("/")[0] not in ENGINE_PREFILL_CHUNK or n_forward <= 0:
         return 0.0
-    fixed = (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us + eff.token_us) * 1e-6
+    fixed = (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us
+             + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
     sync = float(tensor_parallel_sync_seconds(arch.num_layers)) if tp_devices > 1 else 0.0
     return n_forward * (fixed + sync)
 

@@ -23,12 +23,14 @@ from rigfit.estimate.speed import (
     ENGINE_PREFILL_CHUNK,
     attention_layer_flops,
     attention_layer_scores,
+    decode_gemm_rows,
     kv_shards,
     default_backend,
     dequant_factor,
     efficiency,
     efficiency_key,
     matrix_tflops,
+    shared_expert_layers,
     stream_bandwidth,
 )
 from rigfit.estimate.structure import layer_params
@@ -67,6 +69,7 @@ class ModelTable:
     linear_params: np.ndarray  # (M,) active parameters less the embedding: 2x this is a token's matrix FLOPs
     is_moe: np.ndarray
     moe_layers: np.ndarray  # (M,) layers with a routed FFN (Architecture.moe_layers)
+    shared_moe_layers: np.ndarray  # (M,) of those, layers with shared experts too (speed.shared_expert_layers)
     experts_per_token: np.ndarray
     num_experts: np.ndarray
     max_context: np.ndarray
@@ -131,6 +134,7 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         linear_params=np.array([a.active_params - lp.embedding for a, lp in zip(models, lps)]),
         is_moe=np.array([a.is_moe for a in models]),
         moe_layers=np.array([a.moe_layers for a in models], dtype=float),
+        shared_moe_layers=np.array([shared_expert_layers(a) for a in models], dtype=float),
         experts_per_token=np.array([a.moe.experts_per_token if a.moe else 1 for a in models], dtype=float),
         num_experts=np.array([a.moe.num_experts if a.moe else 1 for a in models], dtype=float),
         max_context=np.array([a.max_context for a in models]),
@@ -186,6 +190,7 @@ class RuntimeColumns:
     layer_us: np.ndarray
     token_us: np.ndarray  # fixed host-side cost per generated token (speed.Efficiency.token_us)
     moe_layer_us: np.ndarray  # extra fixed cost per MoE layer per step (speed.Efficiency.moe_layer_us)
+    shared_moe_layer_us: np.ndarray  # extra per shared-expert MoE layer (speed.Efficiency.shared_moe_layer_us)
     prefill_mfu: np.ndarray
     moe_prefill: np.ndarray
     attn_eff: np.ndarray
@@ -195,6 +200,7 @@ class RuntimeColumns:
     prefill_peak: np.ndarray  # TFLOPS a prefill of this quant can use (FP8/FP4 where native)
     vllm: np.ndarray  # (H,) bool: vLLM (tensor parallel over several devices)
     chunk: np.ndarray  # (H,) a serving engine's prompt chunk (speed.ENGINE_PREFILL_CHUNK), 0: llama.cpp's -ub
+    gemm_rows: np.ndarray  # (H,) rows a decode GEMM computes at least (speed.decode_gemm_rows), 0: no such bound
 
 
 @lru_cache(maxsize=256)
@@ -207,6 +213,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         layer_us=np.array([e.layer_us for e in effs]),
         token_us=np.array([e.token_us for e in effs]),
         moe_layer_us=np.array([e.moe_layer_us for e in effs]),
+        shared_moe_layer_us=np.array([e.shared_moe_layer_us for e in effs]),
         prefill_mfu=np.array([e.prefill_mfu for e in effs]),
         moe_prefill=np.array([e.moe_prefill for e in effs]),
         attn_eff=np.array([e.attn_eff for e in effs]),
@@ -216,6 +223,7 @@ def runtime_columns(table: HardwareTable, quant: Quant, backend: str | None = No
         prefill_peak=np.array([matrix_tflops(h, quant) for h in table.hardware]),
         vllm=np.array([b == "vLLM" for b in backends], dtype=bool),
         chunk=np.array([float(ENGINE_PREFILL_CHUNK.get(b.split("/")[0], 0)) for b in backends]),
+        gemm_rows=np.array([float(decode_gemm_rows(h, quant, b)) for h, b in zip(table.hardware, backends)]),
     )
 
 
