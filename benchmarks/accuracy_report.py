@@ -13,12 +13,16 @@ from collections import defaultdict
 from pathlib import Path
 
 from rigfit.catalog import NotFound, find_hardware
+from rigfit.estimate.speed import efficiency_key
 from rigfit.validate import TENSOR_PARALLEL, RowResult, backend_of, summary, summary_by_backend, validate_file
 
 sys.path.insert(0, str(Path(__file__).parent))
-from calibrate_runtimes import DATA, FITTED_METAL, held_out  # noqa: E402
+from calibrate_runtimes import DATA, FITTED_METAL, LLAMA_CPP_GENERATIONS, held_out  # noqa: E402
 
 LLAMA_CPP = ("CUDA", "Metal", "ROCm", "Vulkan", "SYCL", "CPU")
+# llama.cpp keys calibrate_runtimes.py fits from the calibration side of benchmarks/data (speed.efficiency_key)
+FITTED_LLAMA_CPP = FITTED_METAL + tuple(f"{b}/{g}" for b, gens in LLAMA_CPP_GENERATIONS.items() for g in gens)
+SCOREBOARD = "llamacpp_scoreboard.csv"  # Llama 2 7B Q4_0 pp512/tg128 on ~40 GPUs (benchmarks/data/README.md)
 
 
 def family(name: str) -> str:
@@ -81,7 +85,8 @@ def main() -> None:
         "measured. The efficiency constants are fitted on single-device rows (`benchmarks/calibrate.py`); multi-device,",
         "offload and RPC rows are pure predictions of the split and offload models. Single-device rows are therefore",
         "in-sample: the llama.cpp errors on rows no fit has seen are the table \"llama.cpp rows never seen in fitting\"",
-        "further down (Metal rows of `benchmarks/data/`).",
+        "further down (the llama.cpp rows of `benchmarks/data/`: Metal, CUDA, ROCm, Vulkan, the scoreboard rows of",
+        "`llamacpp_scoreboard.csv` among them).",
         "",
         "| quantity | n | median abs % | p90 abs % | median signed % |",
         "|---|---|---|---|---|",
@@ -144,15 +149,19 @@ def runtime_section() -> list[str]:
             sides[side]["runtime"][runtime].append(r)
             sides[side]["family"][family(row["hardware"]) + f" / {r.backend}"].append(r)
             if r.backend in LLAMA_CPP:
-                gen = find_hardware(row["hardware"]).arch_key
-                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits the Metal/apple_m* keys on its calibration side
-                if side == "held out" or f"{r.backend}/{gen}" not in FITTED_METAL:
+                gen = efficiency_key(find_hardware(row["hardware"]))
+                # calibrate.py never reads benchmarks/data; calibrate_runtimes.py fits the Metal/apple_m* and the
+                # LLAMA_CPP_GENERATIONS keys (ROCm/gcn5_hbm, Vulkan/rdna3, Vulkan/rdna4), on the calibration side
+                if side == "held out" or f"{r.backend}/{gen}" not in FITTED_LLAMA_CPP:
                     unseen[f"{r.backend} / {gen}"].append(r)
                     unseen["all llama.cpp rows never fitted"].append(r)
+                    if path.name == SCOREBOARD:
+                        unseen["scoreboard rows (llamacpp_scoreboard.csv)"].append(r)
     lines = ["## Other runtimes and Apple generations (`benchmarks/data/`)", "",
              f"{sum(1 for p in files for _ in csv.DictReader(p.open(encoding='utf-8')))} measured rows from public "
              "sources (see `benchmarks/data/README.md`). `benchmarks/calibrate_runtimes.py` fits the runtime constants",
-             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m1`..`m5`, `ROCm/gcn5_hbm`)",
+             "(efficiency.yaml keys `MLX`, `MLX/apple_m3`, `vLLM`, `ExLlama`, ..., `Metal/apple_m1`..`m5`, `ROCm/gcn5_hbm`,",
+             "`Vulkan/rdna3`, `Vulkan/rdna4`)",
              "on the rows",
              "whose crc32(source|model|hardware) % 3 != 0 and never sees the others: the held-out tables are predictions.",
              "Errors are (predicted − measured) / measured; bias is the median signed error. Tensor-parallel rows",
@@ -160,11 +169,13 @@ def runtime_section() -> list[str]:
              "shared-expert MoE model (DeepSeek V2/V3/R1) in the data is tensor parallel bar one, so the calibration",
              "side of those rows fits `shared_moe_layer_us` (docs/method.md) after the all-reduce term.", "",
              "**llama.cpp on data never seen in fitting.** `benchmarks/calibrate.py` fits the llama.cpp constants on the",
-             "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (`Metal`:",
-             "M1-M5, among them llama.cpp#4167's table of 28 M1-M4 configurations) are never seen by calibrate.py;",
-             "calibrate_runtimes.py refits the Apple generations on their calibration side, so the Metal rows of the",
-             "held-out third are the ones no fit has seen: the \"Held out\" Metal lines below are the llama.cpp figures",
-             "on unseen data (targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
+             "shared rows above, so those tables are in-sample. The llama.cpp rows of `benchmarks/data/` (Metal on",
+             "M1-M5, among them llama.cpp#4167's table of 28 M1-M4 configurations, CUDA on the RTX 4090 and DGX Spark,",
+             "ROCm on gfx906, and `llamacpp_scoreboard.csv`: Llama 2 7B Q4_0 pp512/tg128 on ~40 GPUs from the llama.cpp",
+             "CUDA, ROCm and Vulkan scoreboards) are never seen by calibrate.py; calibrate_runtimes.py fits only the",
+             "Metal/apple_m*, ROCm/gcn5_hbm, Vulkan/rdna3 and Vulkan/rdna4 keys, on the calibration side. The table below",
+             "is therefore the llama.cpp error on unseen data, rows grouped by backend and speed.efficiency_key",
+             "(targets: decode median <= 6 %, p90 <= 20 %; prefill median <= 15 %, p90 <= 60 %).", ""]
     lines += ["### llama.cpp rows never seen in fitting (held-out third + generations no script fits)", ""]
     lines += _stats_table(unseen, "backend / generation")
     for side in ("held out", "calibration"):

@@ -27,6 +27,7 @@ from rigfit.catalog.loader import data_dir
 from rigfit.estimate.fit import placement_for
 from rigfit.estimate.fit import CPU_ONLY
 from rigfit.estimate.speed import (
+    constants_backend,
     Efficiency,
     attention_flops,
     decode_step,
@@ -109,6 +110,8 @@ def fit(path: Path) -> dict[str, dict[str, float]]:
         ubatch, flash = run_settings(row)
         s = Scenario(quant=quant, context=max(512, depth + n), ubatch=ubatch, flash_attention=flash is not False)
         p = placement_for(arch, hw, s, arch.num_layers + 1, 0, cpu_only=cpu)
+        if constants_backend(backend, efficiency_key(hw)) != backend:
+            continue  # Vulkan on NVIDIA runs on the CUDA constants (speed.constants_backend): its rows check them
         keys = (backend, f"{backend}/{efficiency_key(hw)}")
         if kind == "tg":
             step = decode_step(arch, hw, s, p, depth + n // 2, backend)

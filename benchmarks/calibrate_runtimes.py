@@ -15,12 +15,16 @@ experts from the single-stream rows of such models, tensor-parallel ones include
 tensor-parallel, batched and end-to-end rows are never fitted: they test the all-reduce, batching and prefill models.
 
 Metal generations (fit_metal_generations): bandwidth efficiency and per-layer cost per generation from its decode rows
-(the shared speed.csv rows with --shared, plus the calibration side here: llama.cpp#4167's F16 / Q8_0 / Q4_0 rows on
-each chip separate the two), the attention efficiency where the rows are deep enough to tell it, else the previous
-generation's; prefill MFU the median over its dense prefill rows. A generation without enough rows inherits the
-previous generation's constants, and no generation gets a larger per-layer cost than the one before it (newer GPUs
-launch kernels no slower): M1 >= M2 >= M3 >= M4 >= M5. Run it after benchmarks/calibrate.py, which fits M1 and M2
-on the shared rows alone: this script replaces those two entries' decode constants and prefill MFU.
+(the shared speed.csv rows, --shared, plus the calibration side here: llama.cpp#4167's F16 / Q8_0 / Q4_0 rows on
+each chip separate the two); the attention efficiencies stay calibrate.py's; prefill MFU the median over its dense
+prefill rows. A generation without enough rows inherits the previous generation's constants, and no generation gets a
+larger per-layer cost than the one before it (newer GPUs launch kernels no slower): M1 >= M2 >= M3 >= M4 >= M5. Run it
+after benchmarks/calibrate.py, which fits M1 and M2 on the shared rows alone: this script replaces those two entries'
+decode constants and prefill MFU.
+
+llama.cpp generations the shared speed.csv cannot fit (LLAMA_CPP_GENERATIONS: ROCm on gfx906, Vulkan on discrete
+RDNA3 / RDNA4): per-layer cost, attention efficiency where depths allow, and prefill MFU on the generic backend's
+bandwidth efficiency (fit_rocm_generations), from the calibration split only.
 """
 
 from __future__ import annotations
@@ -74,6 +78,12 @@ SHARED_FITTED_APPLE = ("apple_m1", "apple_m2")
 # llama.cpp ROCm generations fitted here from benchmarks/data (speed.efficiency_key: Vega 10/20 are all HBM2, so
 # "gcn5_hbm"); the shared speed.csv holds one gfx906 row only, too few for benchmarks/calibrate.py's per-generation fit
 ROCM_GENERATIONS = ("gcn5_hbm",)
+# llama.cpp Vulkan on discrete RDNA3 / RDNA4 (KHR_coopmat on the WMMA units): the shared speed.csv has no Vulkan row of
+# either (its Vulkan rows are RDNA1/2 cards and the Strix Halo APU, which fit the generic Vulkan key and Vulkan/rdna3_5);
+# the calibration side of llamacpp_scoreboard.csv fits them
+VULKAN_GENERATIONS = ("rdna3", "rdna4")
+# every llama.cpp key this script fits: backend -> generations
+LLAMA_CPP_GENERATIONS = {"ROCm": ROCM_GENERATIONS, "Vulkan": VULKAN_GENERATIONS}
 HOLD_OUT_MOD = 3
 IRLS_ITERATIONS = 50  # reweighting rounds of the absolute-error fit of the Apple generations (converged well before)
 
@@ -434,22 +444,32 @@ def fit_metal_generations(rows) -> dict[str, dict[str, float]]:
     return out
 
 
-def fit_rocm_generations(rows) -> dict[str, dict[str, float]]:
+def fit_llamacpp_generations(rows) -> dict[str, dict[str, float]]:
+    """fit_rocm_generations for every backend of LLAMA_CPP_GENERATIONS."""
+    out: dict[str, dict[str, float]] = {}
+    for backend, gens in LLAMA_CPP_GENERATIONS.items():
+        out.update(fit_rocm_generations(rows, backend, gens))
+    return out
+
+
+def fit_rocm_generations(rows, backend: str = "ROCm", generations: tuple[str, ...] = ROCM_GENERATIONS
+                         ) -> dict[str, dict[str, float]]:
     """Per-layer cost, decode attention efficiency and prefill MFU of the ROCm generations in ROCM_GENERATIONS, the
     Metal-generation method (fit_metal_generations) on llama.cpp ROCm rows: the bandwidth efficiency stays the
     generic ROCm one (its split from the per-layer cost is not identifiable from the few model depths measured), the
     attention efficiency comes from rows at several depths (_fit_layer_and_attention), the per-layer cost is the
     median of the decode residuals and the prefill MFU the median over dense prefill rows. Only rows of the
     calibration split of benchmarks/data: the shared speed.csv's one gfx906 row (Radeon VII, 2023 build) stays held
-    out, and the key is written only when the generation has >= MIN_ROWS decode rows."""
+    out, and the key is written only when the generation has >= MIN_ROWS decode rows. The same method fits the
+    Vulkan generations of VULKAN_GENERATIONS (backend "Vulkan"), from the generic Vulkan constants."""
     terms_by_gen: dict[str, list] = {}
     for _, _, row in rows:
         t = _terms(row)
-        if t is not None and t[1] == "ROCm" and t[2] in ROCM_GENERATIONS:
+        if t is not None and t[1] == backend and t[2] in generations:
             terms_by_gen.setdefault(t[2], []).append((t[0], t[3], t[4]))
     out: dict[str, dict[str, float]] = {}
-    for gen in ROCM_GENERATIONS:
-        vals = dict(efficiency("ROCm").__dict__)
+    for gen in generations:
+        vals = dict(efficiency(backend).__dict__)
         dec = [t for k, t, _ in terms_by_gen.get(gen, []) if k == "decode"]
         if len(dec) < MIN_ROWS:
             continue
@@ -465,8 +485,8 @@ def fit_rocm_generations(rows) -> dict[str, dict[str, float]]:
                if not moe and sec > attn / attn_eff]
         if len(mfu) >= MIN_ROWS:
             vals["prefill_mfu"] = round(min(1.0, statistics.median(mfu)), 3)
-        out[f"ROCm/{gen}"] = vals
-        print(f"ROCm/{gen:9s} decode rows {len(dec)}, prefill rows {len(mfu)} -> layer_us {vals['layer_us']}, "
+        out[f"{backend}/{gen}"] = vals
+        print(f"{backend}/{gen:9s} decode rows {len(dec)}, prefill rows {len(mfu)} -> layer_us {vals['layer_us']}, "
               f"attn_eff {vals['attn_eff']}, prefill_mfu {vals['prefill_mfu']}", file=sys.stderr)
     return out
 
@@ -501,7 +521,7 @@ def main() -> None:
     metal_rows = calib + (data_rows([args.shared]) if args.shared else [])
     engines = fit_runtimes(calib)
     engines.update(fit_shared_moe_costs(calib, engines))
-    fitted = {**engines, **fit_metal_generations(metal_rows), **fit_rocm_generations(calib)}
+    fitted = {**engines, **fit_metal_generations(metal_rows), **fit_llamacpp_generations(calib)}
     for key, vals in fitted.items():
         print(f"{key:22s} {vals}", file=sys.stderr)
     if len(calib) < MIN_ROWS:

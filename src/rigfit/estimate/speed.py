@@ -173,9 +173,27 @@ def efficiency_key(hw: Hardware) -> str:
     return hw.arch_key + ("_hbm" if "hbm" in hw.memory_type.lower() else "")
 
 
+# NVIDIA generations (Hardware.arch_key, without the "_hbm" suffix of efficiency_key)
+NVIDIA_GENERATIONS = ("maxwell", "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell")
+
+
+def constants_backend(backend: str, arch_key: str) -> str:
+    """The backend whose fitted constants a backend uses on a generation. llama.cpp's Vulkan backend on an NVIDIA
+    GPU runs its matrix multiplications on the tensor cores through NV_coopmat2 / KHR_coopmat (the scoreboard's
+    "matrix cores: NV_coopmat2" column, ggml-org/llama.cpp#10879) and its mat-vec shaders stream the weights as the
+    CUDA kernels do: measured, it runs at CUDA's speed on the same card (RTX 3090 Llama 3.1 8B Q4_0 pp512 4753 t/s on
+    Vulkan, ggml-org/llama.cpp#21024; 5175 t/s for the smaller Llama 2 7B on CUDA, #15013). So it takes the CUDA
+    constants of the generation; the generic Vulkan constants are fitted on AMD and Intel GPUs, whose Vulkan
+    drivers expose other matrix paths (RADV/AMDVLK KHR_coopmat on RDNA3, none on older chips)."""
+    if backend == "Vulkan" and arch_key.removesuffix("_hbm") in NVIDIA_GENERATIONS:
+        return "CUDA"
+    return backend
+
+
 def efficiency(backend: str, arch_key: str = "") -> Efficiency:
     """Constants for a backend, refined per architecture generation where measurements allow ("ROCm/rdna3")."""
     table, _ = _constants()
+    backend = constants_backend(backend, arch_key)
     return table.get(f"{backend}/{arch_key}") or table.get(backend) or table["CPU"]
 
 
@@ -428,12 +446,28 @@ def attention_flops(arch: Architecture, depth: float, decode: bool = False) -> f
     return float(attention_layer_flops(arch, depth, decode).sum())
 
 
+# Pascal chips with the DP4A instruction (compute capability 6.1: GP102/GP104/GP106/GP107/GP108; GP100 is 6.0 and
+# has none). llama.cpp multiplies block-quantized weights on them with int8 dot products (CUDA MMQ needs
+# MIN_CC_DP4A = 610, ggml/src/ggml-cuda/common.cuh), at 4 int8 MACs per lane per clock: 4x the FP32 rate the catalog
+# holds as their matrix_tflops (Tesla P40 datasheet: 47 TOPS INT8, 11.8 TFLOPS FP32).
+DP4A_CHIPS = ("GP102", "GP104", "GP106", "GP107", "GP108")
+DP4A_OVER_FP32 = 4.0
+# The prefill constants are fitted on tensor-core GPUs, where MMQ runs int8 MMA at twice the FP16 tensor rate their
+# matrix_tflops holds (RTX 4090: 660.6 int8 TOPS vs 330.3 FP16 TFLOPS, Ada whitepaper appendix A): prefill_mfu x
+# dequant_prefill is a fraction of half the int8 peak, so a DP4A chip's quantized prefill peak in those units is
+# DP4A_OVER_FP32 / INT8_OVER_FP16_TENSOR = 2x its FP32 rate.
+INT8_OVER_FP16_TENSOR = 2.0
+
+
 def matrix_tflops(hw: Hardware, quant: Quant) -> float:
-    """Peak matrix rate a prefill of this quant can use on this hardware (FP8/FP4 only where native)."""
+    """Peak matrix rate a prefill of this quant can use on this hardware (FP8/FP4 only where native; int8 dot
+    products for block-quantized GGUF weights on the DP4A Pascal chips)."""
     if quant.compute == "fp4" and hw.fp4_tflops and hw.arch_key in quant.native_arch:
         return hw.fp4_tflops
     if quant.compute in ("fp8", "fp4") and hw.fp8_tflops and hw.arch_key in quant.native_arch:
         return hw.fp8_tflops
+    if hw.chip in DP4A_CHIPS and quant.family == "gguf" and quant.name.upper() not in UNQUANTIZED_GGUF:
+        return hw.matrix_tflops * DP4A_OVER_FP32 / INT8_OVER_FP16_TENSOR
     return hw.matrix_tflops
 
 
