@@ -80,6 +80,13 @@ def shared_expert_layers(arch: Architecture) -> int:
     return arch.moe_layers if arch.moe and arch.moe.shared_experts > 0 else 0
 
 
+def kernel_chain_seconds(arch: Architecture, eff: Efficiency) -> float:
+    """Fixed cost of one forward pass's kernel chain, whatever its bytes: per layer, per MoE layer, per layer with
+    shared experts, and per step (a decode step pays it once; a serving engine's prompt pays it per chunk)."""
+    return (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us
+            + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
+
+
 # A serving engine's decode GEMMs run on tensor cores (cuBLAS / CUTLASS / Marlin kernels), which compute whole tiles
 # of token rows: Hopper's warpgroup MMA has M = 64 in every shape (PTX ISA, wgmma.mma_async: m64nNk16), and the
 # mma.sync instruction of Ampere / Ada kernels and of the Marlin INT4 kernels (AWQ / GPTQ, every generation) has
@@ -341,9 +348,7 @@ def decode_step(arch: Architecture, hw: Hardware, scenario: Scenario, placement:
     if not cpu_only and (~on_gpu).any():
         host_peak = (host_hw.fp16_tflops if host_hw and host_hw.fp16_tflops else 1.0) * 1e12
         t_attn += float(attn[~on_gpu].sum()) / (host_peak * batched_attention_efficiency(host_eff.attn_eff, n_seq))
-    t_fixed = (L * eff.layer_us + arch.moe_layers * eff.moe_layer_us
-               + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
-    t = t_dev + t_host + t_cpu_layers + t_attn + t_fixed
+    t = t_dev + t_host + t_cpu_layers + t_attn + kernel_chain_seconds(arch, eff)
     return DecodeSplit(device_bytes=dev, host_bytes=host, seconds=t)
 
 
@@ -493,8 +498,7 @@ def engine_forward_seconds(arch: Architecture, eff: Efficiency, backend: str, n_
     efficiencies already hold their per-ubatch costs."""
     if backend.split("/")[0] not in ENGINE_PREFILL_CHUNK or n_forward <= 0:
         return 0.0
-    fixed = (arch.num_layers * eff.layer_us + arch.moe_layers * eff.moe_layer_us
-             + shared_expert_layers(arch) * eff.shared_moe_layer_us + eff.token_us) * 1e-6
+    fixed = kernel_chain_seconds(arch, eff)
     sync = float(tensor_parallel_sync_seconds(arch.num_layers)) if tp_devices > 1 else 0.0
     return n_forward * (fixed + sync)
 
