@@ -109,31 +109,39 @@ def test_matrix_placements_by_hand(model, hardware, status, strategy, ngl, ncmoe
     assert (cells.gpu_layers[i, j], cells.cpu_moe_layers[i, j]) == (ngl, ncmoe)
 
 
-def test_matrix_prefill_equals_scalar_without_flash_attention():
-    """Settings.flash_attention False adds the score-matrix traffic in both paths (speed.score_traffic_seconds)."""
+def _noflash_pairs(seed: int, n: int, mla_every: int = 0):  # type: ignore[no-untyped-def]
+    """Random cells of the no-flash-attention Q4_K_M x chat matrix with their scalar evaluation, single-sequence
+    no-flash scenario and workload tokens, where both paths place the model alike (the scalar Request has no flash
+    setting: its compute buffer assumes flash, so the larger no-flash buffer may move a layer)."""
     import dataclasses
 
     from rigfit.estimate.evaluate import workload_tokens
-    from rigfit.estimate.speed import prefill_seconds
 
     settings = Settings(CATALOG.quant("Q4_K_M"), CATALOG.workload("chat"), CATALOG.mode("balanced"), host=HOST,
                         flash_attention=False)
     cells = catalog_cells(CATALOG, settings)
-    rng = random.Random(7)
-    checked = 0
-    for _ in range(300):
-        i, j = rng.randrange(len(CATALOG.models)), rng.randrange(len(CATALOG.hardware))
+    rng = random.Random(seed)
+    mla = [i for i, m in enumerate(CATALOG.models) if m.mla]
+    for k in range(n):
+        i = rng.choice(mla) if mla_every and k % mla_every == 0 else rng.randrange(len(CATALOG.models))
+        j = rng.randrange(len(CATALOG.hardware))
         req = Request(CATALOG.models[i], CATALOG.hardware[j], settings.quant, settings.workload, settings.mode,
                       settings.context, settings.kv_type, settings.host)
         ev = evaluate(req)
-        # the scalar Request has no flash setting (its compute buffer assumes flash): compare where the larger
-        # no-flash buffer leaves the placement as it is
-        same = (cells.device_weights[i, j] == ev.placement.device_weights
-                and cells.host_weights[i, j] == ev.placement.host_weights)
-        if ev.prefill_tps <= 0 or not same:
+        if (cells.device_weights[i, j] == ev.placement.device_weights
+                and cells.host_weights[i, j] == ev.placement.host_weights):
+            single = dataclasses.replace(req.scenario(concurrency=1), flash_attention=False)
+            yield cells, i, j, req, ev, single, workload_tokens(req.workload, ev.context)
+
+
+def test_matrix_prefill_equals_scalar_without_flash_attention():
+    """Settings.flash_attention False adds the score-matrix traffic in both paths (speed.score_traffic_seconds)."""
+    from rigfit.estimate.speed import prefill_seconds
+
+    checked = 0
+    for cells, i, j, req, ev, single, tokens in _noflash_pairs(seed=7, n=300):
+        if ev.prefill_tps <= 0:
             continue
-        tokens = workload_tokens(req.workload, ev.context)
-        single = dataclasses.replace(req.scenario(concurrency=1), flash_attention=False)
         t = prefill_seconds(req.arch, req.hw, single, ev.placement, tokens.prompt, tokens.prefix,
                             req.effective_backend, req.tensor_parallel)
         assert np.isclose(tokens.prompt / t, cells.prefill_tps[i, j], rtol=REL), (req.arch.name, req.hw.name)
@@ -144,29 +152,12 @@ def test_matrix_prefill_equals_scalar_without_flash_attention():
 def test_matrix_decode_equals_scalar_without_flash_attention():
     """Settings.flash_attention False moves the device layers' cache reads into the attention term at
     noflash_attn_eff in both paths (speed.noflash_decode), MLA models included."""
-    import dataclasses
-
-    from rigfit.estimate.evaluate import workload_tokens
     from rigfit.estimate.speed import decode_tokens_per_s
 
-    settings = Settings(CATALOG.quant("Q4_K_M"), CATALOG.workload("chat"), CATALOG.mode("balanced"), host=HOST,
-                        flash_attention=False)
-    cells = catalog_cells(CATALOG, settings)
-    rng = random.Random(11)
-    mla = [i for i, m in enumerate(CATALOG.models) if m.mla]
     checked = checked_mla = 0
-    for k in range(400):
-        i = rng.choice(mla) if k % 4 == 0 else rng.randrange(len(CATALOG.models))
-        j = rng.randrange(len(CATALOG.hardware))
-        req = Request(CATALOG.models[i], CATALOG.hardware[j], settings.quant, settings.workload, settings.mode,
-                      settings.context, settings.kv_type, settings.host)
-        ev = evaluate(req)
-        same = (cells.device_weights[i, j] == ev.placement.device_weights
-                and cells.host_weights[i, j] == ev.placement.host_weights)
-        if ev.decode_tps <= 0 or not same:
+    for cells, i, j, req, ev, single, tokens in _noflash_pairs(seed=11, n=400, mla_every=4):
+        if ev.decode_tps <= 0:
             continue
-        tokens = workload_tokens(req.workload, ev.context)
-        single = dataclasses.replace(req.scenario(concurrency=1), flash_attention=False)
         tps = decode_tokens_per_s(req.arch, req.hw, single, ev.placement, tokens.decode_depth, req.effective_backend,
                                   req.tensor_parallel)
         assert np.isclose(tps, cells.decode_tps[i, j], rtol=REL), (req.arch.name, req.hw.name)
