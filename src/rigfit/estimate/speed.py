@@ -93,6 +93,7 @@ TILE_ENGINES = ("vLLM", "SGLang", "TensorRT-LLM")
 WGMMA_ROWS = 64
 MMA_SYNC_ROWS = 16
 MARLIN_FAMILIES = ("awq", "gptq")
+DECODE_TILE_EFF = 0.79
 
 
 def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
@@ -104,16 +105,23 @@ def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
     return WGMMA_ROWS if hw.arch_key == "hopper" and quant.family not in MARLIN_FAMILIES else MMA_SYNC_ROWS
 
 
+def decode_tile_efficiency(rows: int, prefill_mfu: float) -> float:
+    """Fraction of the matrix peak at which a decode step's tiles run: DECODE_TILE_EFF for Hopper's 64-row warpgroup
+    tiles (a measured small-M wgmma kernel), the engine's prefill_mfu for the 16-row mma.sync tiles."""
+    return DECODE_TILE_EFF if rows == WGMMA_ROWS else prefill_mfu
+
+
 def tile_compute_seconds(arch: Architecture, hw: Hardware, quant: Quant, backend: str, n_seq: int, devices: int,
-                         mfu: float) -> float:
+                         prefill_mfu: float) -> float:
     """Matrix time of one decode step whose GEMMs compute max(n_seq, decode_gemm_rows) rows (2 FLOPs per active
-    weight per row, embedding lookup excluded) at mfu of the quant's matrix peak, over `devices` tensor-parallel
-    devices. 0 where decode_gemm_rows is 0."""
+    weight per row, embedding lookup excluded) at decode_tile_efficiency of the quant's matrix peak, over `devices`
+    tensor-parallel devices. 0 where decode_gemm_rows is 0."""
     rows = decode_gemm_rows(hw, quant, backend)
     if not rows:
         return 0.0
     linear = arch.active_params - layer_params(arch).embedding
-    return max(rows, n_seq) * 2 * linear / (matrix_tflops(hw, quant) * 1e12 * devices * mfu)
+    return max(rows, n_seq) * 2 * linear / (matrix_tflops(hw, quant) * 1e12 * devices
+                                             * decode_tile_efficiency(rows, prefill_mfu))
 
 
 def kv_shards(arch: Architecture) -> int:
