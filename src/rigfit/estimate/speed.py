@@ -93,7 +93,15 @@ TILE_ENGINES = ("vLLM", "SGLang", "TensorRT-LLM")
 WGMMA_ROWS = 64
 MMA_SYNC_ROWS = 16
 MARLIN_FAMILIES = ("awq", "gptq")
-DECODE_TILE_EFF = 0.79
+# The tensor-core fraction such a small-M Hopper kernel reaches on its padded tiles: the math overlaps the weight
+# stream, so it is not the prefill MFU (which also pays prompt-sized epilogues, attention and launch gaps). Measured
+# on the H20 with DeepGEMM's FP8 grouped GEMM without swap-AB (BLOCK_M 64, n=4096, k=7168): 16 groups of 32 tokens
+# 257 us (deepseek-ai/DeepGEMM#192, "117 TFLOPS" of real rows), 4 groups of 16 tokens 65 us and 32 groups of 64
+# tokens 485 us (deepseek-ai/DeepGEMM#114, 2025-06-24 comment, "248 TFLOPS"): 234, 231 and 248 TFLOPS of 64-row
+# tiles, 0.796 / 0.787 / 0.843 of the H20's 294 FP8 TFLOPS; the median, rounded. SGLang's SM90 FP8 linear used the
+# same 64-row tile (<_64, _64, _128>) "for all small-M paths" until sgl-project/sglang#25532 (swap-AB, +5.8-18.5 %
+# end-to-end decode on H200).
+DECODE_TILE_EFF = 0.80
 
 
 def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
