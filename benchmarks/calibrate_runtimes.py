@@ -306,8 +306,12 @@ def fit_shared_moe_costs(rows, fitted: dict[str, dict[str, float]]) -> dict[str,
     Tensor-parallel rows join this fit (every such row in the data is tensor parallel, DeepSeek V3 / R1 at TP 4-8):
     their step includes the all-reduce term, a measured constant (efficiency.yaml host.tp_allreduce_us), and Qwen3
     235B A22B (MoE without shared experts) at TP 4 / 8 and Qwen2.5 72B at TP 2 fit within 10 % without any new
-    term, so the residual is the shared-expert layers', not the tensor parallelism's. Batched, tpot and e2e rows stay
-    out. An engine with fewer than MIN_ROWS such rows takes vLLM's figure (same class of fused kernels)."""
+    term, so the residual is the shared-expert layers', not the tensor parallelism's. An engine with fewer than
+    MIN_ROWS such rows fits on its batched TPOT rows instead (TensorRT-LLM: GLM-4.7 TP8 at concurrency 4-32,
+    NVIDIA/TensorRT-LLM#11559): a TPOT is one decode step of the whole batch (batch / aggregate tok_s), and the
+    per-step fixed costs do not depend on the batch. Borrowing vLLM's 140 us put those rows 18-23 % slow. E2e rows
+    stay out. An engine with fewer than MIN_ROWS rows of either kind takes vLLM's figure (same class of fused
+    kernels)."""
     per_layer: dict[str, list[float]] = {}
     batched: dict[str, list[float]] = {}  # per-step residuals of batched tpot rows (decode steps measured directly)
     with _constants_as(fitted):
