@@ -306,12 +306,18 @@ def fit_shared_moe_costs(rows, fitted: dict[str, dict[str, float]]) -> dict[str,
     Tensor-parallel rows join this fit (every such row in the data is tensor parallel, DeepSeek V3 / R1 at TP 4-8):
     their step includes the all-reduce term, a measured constant (efficiency.yaml host.tp_allreduce_us), and Qwen3
     235B A22B (MoE without shared experts) at TP 4 / 8 and Qwen2.5 72B at TP 2 fit within 10 % without any new
-    term, so the residual is the shared-expert layers', not the tensor parallelism's. Batched, tpot and e2e rows stay
-    out. An engine with fewer than MIN_ROWS such rows takes vLLM's figure (same class of fused kernels)."""
+    term, so the residual is the shared-expert layers', not the tensor parallelism's. An engine with fewer than
+    MIN_ROWS such rows fits on its batched TPOT rows instead (TensorRT-LLM: GLM-4.7 TP8 at concurrency 4-32,
+    NVIDIA/TensorRT-LLM#11559): a TPOT is one decode step of the whole batch (batch / aggregate tok_s), and the
+    per-step fixed costs do not depend on the batch. Borrowing vLLM's 140 us put those rows 18-23 % slow. E2e rows
+    stay out. An engine with fewer than MIN_ROWS rows of either kind takes vLLM's figure (same class of fused
+    kernels)."""
     per_layer: dict[str, list[float]] = {}
+    batched: dict[str, list[float]] = {}  # per-step residuals of batched tpot rows (decode steps measured directly)
     with _constants_as(fitted):
         for _, _, row in rows:
-            if (row.get("batch") or "1") != "1" or (row.get("metric") or "decode") != "decode":
+            batch, metric = int(row.get("batch") or "1"), row.get("metric") or "decode"
+            if (batch, metric) != (1, "decode") and not (batch > 1 and metric == "tpot"):
                 continue
             try:
                 kind, n, depth = parse_test(row["test"])
@@ -323,8 +329,12 @@ def fit_shared_moe_costs(rows, fitted: dict[str, dict[str, float]]) -> dict[str,
             if kind != "tg" or key not in SERVER_RUNTIMES or not shared_expert_layers(arch):
                 continue
             _, predicted = predict_speed_row(row)  # the row replayed exactly as rigfit validate does
-            per_layer.setdefault(key, []).append((1.0 / float(row["tok_s"]) - 1.0 / predicted)
-                                                 / shared_expert_layers(arch))
+            # tok_s is the aggregate of `batch` sequences: one step lasts batch / tok_s
+            (per_layer if batch == 1 else batched).setdefault(key, []).append(
+                batch * (1.0 / float(row["tok_s"]) - 1.0 / predicted) / shared_expert_layers(arch))
+    for k, v in batched.items():  # an engine without single-stream rows: its batched steps (TPOT) instead
+        if len(per_layer.get(k, [])) < MIN_ROWS <= len(v):
+            per_layer[k] = v
     cost = {k: round(max(0.0, statistics.median(v)) * 1e6, 1) for k, v in per_layer.items() if len(v) >= MIN_ROWS}
     for k, v in per_layer.items():
         print(f"{k:22s} shared-expert MoE rows {len(v)} -> {cost.get(k, 'too few: borrows vLLM')} us/layer",

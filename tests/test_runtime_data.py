@@ -110,3 +110,39 @@ def test_gcn5_constants_are_what_calibrate_runtimes_fits():
     assert (fitted["layer_us"], fitted["attn_eff"], fitted["prefill_mfu"]) == (
         stored.layer_us, stored.attn_eff, stored.prefill_mfu)
     assert fitted["decode_bw"] == efficiency("ROCm").decode_bw  # bandwidth efficiency kept from the generic key
+
+
+def _glm_row(batch: int, tok_s: float, metric: str) -> tuple[Path, int, dict[str, str]]:
+    return (DATA / "trtllm.csv", 0, {"hardware": "H100 SXM", "n_devices": "8", "backend": "TensorRT-LLM",
+                                     "model": "GLM-4.7", "quant": "FP8", "test": "tg1024@d1024",
+                                     "tok_s": str(tok_s), "batch": str(batch), "metric": metric})
+
+
+def test_engine_without_single_stream_rows_fits_its_shared_expert_cost_on_batched_steps(monkeypatch):
+    """calibrate_runtimes.fit_shared_moe_costs: TensorRT-LLM has no single-stream rows of a shared-expert model, so
+    its TPOT rows give the cost. GLM-4.7 has 89 shared-expert layers (92 layers, first_k_dense_replace 3). With every
+    row replayed at 250 tok/s (stubbed), a batch-4 TPOT row at 200 tok/s lasts 4 / 200 = 20 ms a step against
+    4 / 250 = 16 ms predicted: (20 - 16) ms / 89 = 44.94 us a layer; a batch-8 row at 320 tok/s lasts 25 ms against
+    32 ms and a batch-16 row at 500 tok/s 32 ms against 64 ms (both negative): the median is negative, clamped at
+    0; two more batch-4 rows at 200 tok/s make 44.94 the median. An e2e row never joins."""
+    _benchmarks_on_path()
+    import calibrate_runtimes
+
+    monkeypatch.setattr(calibrate_runtimes, "predict_speed_row", lambda row: (None, 250.0))
+    fitted = {"vLLM": {"shared_moe_layer_us": 140.1}, "TensorRT-LLM": {"shared_moe_layer_us": 0.0}}
+    rows = [_glm_row(4, 200.0, "tpot"), _glm_row(8, 320.0, "tpot"), _glm_row(16, 500.0, "tpot"),
+            _glm_row(4, 100.0, "e2e")]
+    assert calibrate_runtimes.fit_shared_moe_costs(rows, fitted)["TensorRT-LLM"]["shared_moe_layer_us"] == 0.0
+    rows += [_glm_row(4, 200.0, "tpot"), _glm_row(4, 200.0, "tpot")]
+    cost = calibrate_runtimes.fit_shared_moe_costs(rows, fitted)["TensorRT-LLM"]["shared_moe_layer_us"]
+    assert cost == round((4 / 200 - 4 / 250) / 89 * 1e6, 1) == 44.9
+    # fewer than three batched rows: vLLM's figure from the same rows, as before (none here: 0)
+    assert calibrate_runtimes.fit_shared_moe_costs(rows[:2], fitted)["TensorRT-LLM"]["shared_moe_layer_us"] == 0.0
+
+
+def test_tensorrt_llm_shared_expert_cost_is_its_own():
+    # the GLM-4.7 TP8 TPOT rows of trtllm.csv (NVIDIA/TensorRT-LLM#11559) give TensorRT-LLM its own cost, about half
+    # of vLLM's (calibrate_runtimes.py prints 71.1 us from 8 rows)
+    trt, vllm = efficiency("TensorRT-LLM", "hopper_hbm"), efficiency("vLLM", "hopper_hbm")
+    assert trt.shared_moe_layer_us == 71.1
+    assert trt.shared_moe_layer_us < vllm.shared_moe_layer_us

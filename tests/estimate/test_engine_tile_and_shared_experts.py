@@ -31,25 +31,47 @@ def test_decode_gemm_rows(hardware, quant, backend, rows):
     assert speed.decode_gemm_rows(find_hardware(hardware), find_quant(quant), backend) == rows
 
 
+def test_decode_tile_efficiency_is_the_measured_small_m_fraction():
+    """DeepGEMM's FP8 GEMM on the H20 (294 FP8 TFLOPS), 64-row tiles, n=4096, k=7168: 16 x 32 tokens in 257 us
+    (deepseek-ai/DeepGEMM#192), 4 x 16 in 65 us and 32 x 64 in 485 us (#114): 2 x groups x 64 x 4096 x 7168 FLOPs
+    of tiles (60.13e9, 15.03e9, 120.26e9) over those times are 234.0, 231.3, 248.0 TFLOPS = 0.796, 0.787, 0.843 of
+    the peak; the median rounds to 0.80. Hopper's 64-row tiles run at it; the 16-row mma.sync tiles keep the engine's MFU."""
+    fractions = sorted(2 * g * 64 * 4096 * 7168 / t / 294e12 for g, t in ((16, 257e-6), (4, 65e-6), (32, 485e-6)))
+    assert [round(f, 3) for f in fractions] == [0.787, 0.796, 0.843]
+    assert speed.DECODE_TILE_EFF == round(fractions[1], 2) == 0.80
+    assert speed.decode_tile_efficiency(64, 0.55) == 0.80
+    assert speed.decode_tile_efficiency(16, 0.55) == 0.55
+
+
 def test_tile_compute_seconds_qwen3_32b_bf16_on_h20():
     """Qwen3 32B: 32.76 B params (catalog), embedding 151936 x 5120 = 777,912,320, so 31,982,087,680 matrix weights.
-    64 rows x 2 FLOPs x 31,982,087,680 = 4.0937e12 FLOPs at 148 TFLOPS (H20 BF16 dense) x 0.5 = 55.32 ms."""
+    64 rows x 2 FLOPs x 31,982,087,680 = 4.0937e12 FLOPs at 148 TFLOPS (H20 BF16 dense) x 0.80 = 34.58 ms, whatever
+    the engine's prefill MFU (0.5 here)."""
     t = speed.tile_compute_seconds(find_model("Qwen3 32B"), find_hardware("H20"), find_quant("BF16"), "vLLM", 1, 1, 0.5)
-    assert t == pytest.approx(64 * 2 * 31_982_087_680 / (148e12 * 0.5), rel=1e-9)
-    assert t == pytest.approx(0.055320, rel=1e-4)
+    assert t == pytest.approx(64 * 2 * 31_982_087_680 / (148e12 * 0.80), rel=1e-9)
+    assert t == pytest.approx(0.034575, rel=1e-4)
     # FP8 runs on the H20's FP8 tensor cores (294 TFLOPS, NVIDIA aiconfigurator h20_sxm.yaml): about half the time
     t8 = speed.tile_compute_seconds(find_model("Qwen3 32B"), find_hardware("H20"), find_quant("FP8"), "vLLM", 1, 1, 0.5)
-    assert t8 == pytest.approx(64 * 2 * 31_982_087_680 / (294e12 * 0.5), rel=1e-9)
+    assert t8 == pytest.approx(64 * 2 * 31_982_087_680 / (294e12 * 0.80), rel=1e-9)
     # 128 sequences fill two tiles: the bound doubles; 8-way tensor parallelism divides it by 8
     t128 = speed.tile_compute_seconds(find_model("Qwen3 32B"), find_hardware("H20"), find_quant("BF16"), "vLLM",
                                       128, 8, 0.5)
     assert t128 == pytest.approx(2 * t / 8, rel=1e-12)
 
 
+def test_marlin_tiles_keep_the_engine_mfu():
+    """AWQ (Marlin, mma.sync m16n8k16) on the H20: 16 rows x 2 x 31,982,087,680 = 1.0234e12 FLOPs at the FP16 rate
+    (148 TFLOPS) x the engine's MFU 0.5 = 13.83 ms."""
+    t = speed.tile_compute_seconds(find_model("Qwen3 32B"), find_hardware("H20"), find_quant("AWQ-INT4"), "vLLM", 1, 1,
+                                   0.5)
+    assert t == pytest.approx(16 * 2 * 31_982_087_680 / (148e12 * 0.5), rel=1e-9)
+    assert t == pytest.approx(0.013830, rel=1e-4)
+
+
 def test_tile_bound_sets_the_h20_bf16_step_but_not_the_h100s(monkeypatch):
     """With no fixed costs and peak bandwidth, Qwen3 32B BF16 (65.5 GB of weights) streams in 16.4 ms on an H20
-    (4.0 TB/s) but its 64-row tiles take 55.3 ms at MFU 0.5: the step is the tile time. On an H100 SXM (3.35 TB/s,
-    989 TFLOPS) the tiles take 8.3 ms and the 19.6 ms of streaming stay the step."""
+    (4.0 TB/s) but its 64-row tiles take 34.6 ms at 0.80 of 148 TFLOPS: the step is the tile time. On an H100 SXM
+    (3.35 TB/s, 989 TFLOPS) the tiles take 5.2 ms and the 19.6 ms of streaming stay the step."""
     table, host = speed._constants()
     flat = speed.Efficiency(decode_bw=1.0, layer_us=0.0, prefill_mfu=0.5, moe_prefill=0.5, attn_eff=1.0)
     monkeypatch.setattr(speed, "_constants", lambda: ({k: flat for k in table}, host))
@@ -58,6 +80,7 @@ def test_tile_bound_sets_the_h20_bf16_step_but_not_the_h100s(monkeypatch):
     h20, h100 = find_hardware("H20"), find_hardware("H100 SXM")
     step = speed.decode_step(arch, h20, s, place(arch, h20, s), 0, "vLLM")
     assert step.seconds == pytest.approx(speed.tile_compute_seconds(arch, h20, q, "vLLM", 1, 1, 0.5), rel=1e-9)
+    assert step.seconds == pytest.approx(0.034575, rel=1e-4)
     step = speed.decode_step(arch, h100, s, place(arch, h100, s), 0, "vLLM")
     assert step.seconds == pytest.approx(step.device_bytes / h100.bandwidth_bytes, rel=1e-9)
     assert step.seconds > speed.tile_compute_seconds(arch, h100, q, "vLLM", 1, 1, 0.5)

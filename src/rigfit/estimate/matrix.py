@@ -29,7 +29,7 @@ from rigfit.estimate.fit import (
 )
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
 from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
-from rigfit.estimate.speed import (
+from rigfit.estimate.speed import (DECODE_TILE_EFF, WGMMA_ROWS, 
     N_BATCH,
     SCORE_BYTES_NO_FLASH,
     batched_attention_efficiency,
@@ -333,7 +333,8 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     # speed.tile_compute_seconds: the decode GEMMs' tiles of max(n_seq, gemm_rows) rows
     rows = np.maximum(rt.gemm_rows, n_seq)[None, :]
     t_tile = rows * 2 * models.linear_params[:, None] / (rt.prefill_peak[None, :] * 1e12 * np.where(tp, devices, 1)
-                                                         * rt.prefill_mfu[None, :])
+                                                         * np.where(rt.gemm_rows == WGMMA_ROWS, DECODE_TILE_EFF,
+                                                                    rt.prefill_mfu)[None, :])
     t_dev = np.where(~cpu & (rt.gemm_rows[None, :] > 0), np.maximum(t_dev, t_tile), t_dev)
     host_eff = efficiency("CPU", host.arch_key if host else "")
     host_bw = (stream_bandwidth(host) if host else FALLBACK_HOST_BW) * host_eff.decode_bw

@@ -100,6 +100,15 @@ TILE_ENGINES = ("vLLM", "SGLang", "TensorRT-LLM")
 WGMMA_ROWS = 64
 MMA_SYNC_ROWS = 16
 MARLIN_FAMILIES = ("awq", "gptq")
+# The tensor-core fraction such a small-M Hopper kernel reaches on its padded tiles: the math overlaps the weight
+# stream, so it is not the prefill MFU (which also pays prompt-sized epilogues, attention and launch gaps). Measured
+# on the H20 with DeepGEMM's FP8 grouped GEMM without swap-AB (BLOCK_M 64, n=4096, k=7168): 16 groups of 32 tokens
+# 257 us (deepseek-ai/DeepGEMM#192, "117 TFLOPS" of real rows), 4 groups of 16 tokens 65 us and 32 groups of 64
+# tokens 485 us (deepseek-ai/DeepGEMM#114, 2025-06-24 comment, "248 TFLOPS"): 234, 231 and 248 TFLOPS of 64-row
+# tiles, 0.796 / 0.787 / 0.843 of the H20's 294 FP8 TFLOPS; the median, rounded. SGLang's SM90 FP8 linear used the
+# same 64-row tile (<_64, _64, _128>) "for all small-M paths" until sgl-project/sglang#25532 (swap-AB, +5.8-18.5 %
+# end-to-end decode on H200).
+DECODE_TILE_EFF = 0.80
 
 
 def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
@@ -111,16 +120,23 @@ def decode_gemm_rows(hw: Hardware, quant: Quant, backend: str) -> int:
     return WGMMA_ROWS if hw.arch_key == "hopper" and quant.family not in MARLIN_FAMILIES else MMA_SYNC_ROWS
 
 
+def decode_tile_efficiency(rows: int, prefill_mfu: float) -> float:
+    """Fraction of the matrix peak at which a decode step's tiles run: DECODE_TILE_EFF for Hopper's 64-row warpgroup
+    tiles (a measured small-M wgmma kernel), the engine's prefill_mfu for the 16-row mma.sync tiles."""
+    return DECODE_TILE_EFF if rows == WGMMA_ROWS else prefill_mfu
+
+
 def tile_compute_seconds(arch: Architecture, hw: Hardware, quant: Quant, backend: str, n_seq: int, devices: int,
-                         mfu: float) -> float:
+                         prefill_mfu: float) -> float:
     """Matrix time of one decode step whose GEMMs compute max(n_seq, decode_gemm_rows) rows (2 FLOPs per active
-    weight per row, embedding lookup excluded) at mfu of the quant's matrix peak, over `devices` tensor-parallel
-    devices. 0 where decode_gemm_rows is 0."""
+    weight per row, embedding lookup excluded) at decode_tile_efficiency of the quant's matrix peak, over `devices`
+    tensor-parallel devices. 0 where decode_gemm_rows is 0."""
     rows = decode_gemm_rows(hw, quant, backend)
     if not rows:
         return 0.0
     linear = arch.active_params - layer_params(arch).embedding
-    return max(rows, n_seq) * 2 * linear / (matrix_tflops(hw, quant) * 1e12 * devices * mfu)
+    return max(rows, n_seq) * 2 * linear / (matrix_tflops(hw, quant) * 1e12 * devices
+                                             * decode_tile_efficiency(rows, prefill_mfu))
 
 
 def kv_shards(arch: Architecture) -> int:
