@@ -1,10 +1,15 @@
 """Refit the runtime efficiency constants from measured llama-bench rows and write catalog/data/efficiency.yaml.
 
-    .venv/bin/python benchmarks/calibrate.py ../shared/benchmarks/speed.csv [--dry-run]
+    .venv/bin/python benchmarks/calibrate.py ../shared/benchmarks/speed.csv [--data benchmarks/data] [--dry-run]
+
+Rows: the shared llama-bench rows plus, for decode, the llama.cpp rows of benchmarks/data/*.csv on the calibration
+side of calibrate_runtimes' crc32 split (current builds next to the shared file's 2023-2024 ones; the held-out third
+is never read). Then run calibrate_runtimes.py, which re-adds the Apple and LLAMA_CPP_GENERATIONS keys.
 
 Physics kept fixed; only efficiencies are fitted, per backend:
-- decode: 1/tps = a · bytes_read/peak_bw + c · n_layers over rows that run fully on the device, as a least-squares
-  fit of relative error; decode_bw = 1/a (clamped to (0, 1]), layer_us = c.
+- decode: 1/tps = a · bytes_read/peak_bw + c · n_layers over rows that run fully on the device, as a least
+  absolute relative error fit (IRLS); decode_bw = 1/a (clamped to (0, 1]), layer_us = c. A generation whose rows
+  are all one model depth keeps the backend's decode_bw and fits layer_us alone.
 - prefill: prefill_mfu = median over dense-model rows of FLOPs / (peak × t_measured) for prompts up to 4K tokens,
   moe_prefill = the same median over MoE rows divided by the dense one.
 Rows with host offload, multiple devices or RPC are left to validation (they test the offload and split models).
