@@ -26,8 +26,10 @@ _QUANT_SUFFIX = re.compile(r"(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]+)*|f16|fp16|bf16|
 # (24B), "Jamba 1.7" is neither Jamba Mini nor Jamba Large. A model query that omits such a word of an entry's name
 # never resolves to it by partial matching (only an exact name or alias does). Models only: hardware names drop
 # "Pro" / "Max" words people leave out ("R9700" for the Radeon AI Pro R9700).
+# Variant words name another model of a family as well: "Granite 4.0 350M" (dense) is not Granite 4.0 H 350M (hybrid
+# Mamba-2), "Qwen2.5 1.5B" is not Qwen2.5 Coder 1.5B, "Qwen2.5 32B" is not the Qwen2.5-VL 32B text tower.
 MODEL_VARIANT_WORDS = frozenset({"small", "mini", "medium", "large", "nano", "micro", "tiny", "air", "flash", "lite",
-                                 "super", "ultra"})
+                                 "super", "ultra", "h", "vl", "coder", "code", "math"})
 
 # A name longer than this is no model or machine name: refused before any matching (bounds the fuzzy work).
 MAX_NAME_CHARS = 200
