@@ -27,6 +27,10 @@ def test_falcon_h1_7b_vocab_is_130049() -> None:
     ("Falcon-H1 0.5B", 0.521),
     ("Falcon-H1 7B", 7.585),
     ("Falcon-H1 34B", 33.640),
+    ("Command A 111B", 111.058),     # llama.cpp load log in ik_llama.cpp issue 633: "model params = 111.058 B"
+    ("Granite 4.0 H Tiny", 6.939),   # llama.cpp PR 20795 log of IBM's GGUF: "model params = 6.94 B"
+    ("Nemotron-H 8B", 8.100),        # NVIDIA: 8B
+    ("Nemotron-H 47B", 46.787),      # NVIDIA: 47B
 ])
 def test_verified_entry_shapes_give_the_published_total(name: str, shapes_b: float) -> None:
     m = find_model(name)
@@ -39,3 +43,11 @@ def shape_params_b(arch: Architecture) -> float:
     lp = layer_params(arch)
     norms = arch.num_layers * 2 * arch.hidden_size
     return float(lp.dense.sum() / lp.scale + lp.experts.sum() + lp.embedding + lp.output + norms) / 1e9
+
+
+def test_command_a_every_fourth_layer_is_global() -> None:
+    # ik_llama.cpp issue 633 log: attention.sliding_window 4096, n_swa_pattern 4 -> layers 3, 7, ..., 63 global
+    m = find_model("Command A 111B")
+    assert m.sliding_window == 4096
+    assert [i for i, c in enumerate(m.mixers) if c == "F"] == list(range(3, 64, 4))
+    assert set(m.mixers) == {"S", "F"}
