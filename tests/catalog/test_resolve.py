@@ -27,6 +27,19 @@ from rigfit.catalog.resolve import MAX_NAME_CHARS, hardware_index, model_index, 
     ("GLM-4.5", "GLM-4.5"),
     ("Devstral Small 2", "Devstral Small 2 24B"),
     ("Magistral Small", "Magistral Small 24B"),
+    # issue 11: Mistral's December 2025 releases and Magistral Small 1.2 (models_j.yaml)
+    ("Devstral 2", "Devstral 2 123B"),  # "Small" is not implied: never Devstral Small 2 (24B)
+    ("Devstral 2 123B", "Devstral 2 123B"),
+    ("devstral-2-123b-instruct-2512-Q4_K_M.gguf", "Devstral 2 123B"),
+    ("Devstral Small 2 24B", "Devstral Small 2 24B"),
+    ("Mistral Large 3", "Mistral Large 3 675B"),  # never Mistral Large 2 (123B)
+    ("Mistral-Large-3-675B-Instruct-2512", "Mistral Large 3 675B"),
+    ("mistral large 3 675b", "Mistral Large 3 675B"),
+    ("Mistral Large 2", "Mistral Large 2 123B"),
+    ("Magistral Small 1.2", "Magistral Small 1.2 24B"),
+    ("Magistral-Small-2509", "Magistral Small 1.2 24B"),
+    ("Magistral-Small-2506", "Magistral Small 24B"),
+    ("Magistral Small 1.1", "Magistral Small 24B"),
 ])
 def test_model_hits(query: str, expected: str) -> None:
     assert find_model(query).name == expected
@@ -39,10 +52,11 @@ def test_model_hits(query: str, expected: str) -> None:
     "Llama 3.1 9B",      # size not in any Llama 3.1 entry
     "Qwen3 31B A3B",
     "Mistral 8B Coder",
-    "Devstral 2",        # Devstral 2 (123B dense) is not Devstral Small 2 (24B): a size-class word is never implied
-    "Devstral 2 123B",
+    "Devstral Small 2 123B",  # no Devstral Small at 123B: neither Devstral 2 123B nor Devstral Small 2 24B
+    "Devstral 24B",      # only Devstral Small entries are 24B: a size-class word is never implied
     "Jamba 1.7",         # Jamba Mini 1.7 and Jamba Large 1.7 are different models
-    "Mistral Large 3",   # not in the catalog (no config.json read): never Mistral Large 2
+    "Mistral Large 4",   # not in the catalog: never Mistral Large 3 nor Mistral Large 2
+    "Magistral 24B",     # Magistral Small 24B and Magistral Small 1.2 24B both carry "Small"
 ])
 def test_model_near_misses_are_misses_with_suggestions(query: str) -> None:
     with pytest.raises(NotFound) as exc:
