@@ -106,7 +106,7 @@ def resolve(q: Query, catalog: Catalog | None = None) -> Request:
         if looks_like_path(q.model):
             arch, own_quant = model_from_path(q.model)
         elif looks_like_repo_id(q.model) and catalog.model_index.find_exact(q.model) is None:
-            arch = model_from_hub(q.model, offline=q.offline)
+            arch = catalog.model_of_repo(q.model) or model_from_hub(q.model, offline=q.offline)
         else:
             arch = find_model(q.model)
         hw = resolve_hardware(q.hardware, q.allow_local)
@@ -157,7 +157,8 @@ def settle(arch: Architecture, hw: Hardware, q: Query, catalog: Catalog | None =
 
 def _named_exactly(text: str, entry: Architecture | Hardware) -> bool:
     key = normalize(text)
-    return key in {normalize(entry.name), *(normalize(a) for a in entry.aliases)}
+    repo = getattr(entry, "hf_repo", "")  # a model's own repository id names it exactly too
+    return key in {normalize(entry.name), *(normalize(a) for a in entry.aliases), *([normalize(repo)] if repo else [])}
 
 
 def resolved_from(q: Query, req: Request, catalog: Catalog | None = None) -> dict[str, dict] | None:

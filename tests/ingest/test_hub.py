@@ -73,3 +73,13 @@ def test_offline_without_cache_is_one_line_exit_2(stub):
     res = CliRunner().invoke(app, ["check", "acme/never-fetched", "RTX 3090", "--offline"])
     assert res.exit_code == 2 and "not in the local cache" in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+def test_a_catalog_models_own_repo_id_needs_no_hub(stub):
+    # Qwen/Qwen3-30B-A3B is the hf_repo of the catalog's Qwen3 30B A3B (48 layers, 4 KV heads per its config.json):
+    # offline and with no cache the catalog entry answers, named exactly (no "read as" line).
+    res = CliRunner().invoke(app, ["check", "Qwen/Qwen3-30B-A3B", "RTX 3090", "--offline", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["model"]["name"] == "Qwen3 30B A3B" and out["model"]["layers"] == 48
+    assert out.get("resolved_from") is None

@@ -54,6 +54,18 @@ class Catalog:
         return {a.name: i for i, a in enumerate(self.models)}
 
     @cached_property
+    def _models_by_repo(self) -> dict[str, Architecture]:
+        counts: dict[str, int] = {}
+        for a in self.models:
+            counts[a.hf_repo.lower()] = counts.get(a.hf_repo.lower(), 0) + 1
+        return {a.hf_repo.lower(): a for a in self.models if a.hf_repo and counts[a.hf_repo.lower()] == 1}
+
+    def model_of_repo(self, repo_id: str) -> Architecture | None:
+        """The catalog entry whose config.json is this Hugging Face repository's (its `hf_repo`), or None: the
+        catalog already holds that config, so a repo id of a catalog model needs no hub request."""
+        return self._models_by_repo.get(repo_id.strip().lower())
+
+    @cached_property
     def _hardware_cols(self) -> dict[str, int]:
         return {h.name: i for i, h in enumerate(self.hardware)}
 
