@@ -40,6 +40,23 @@ from rigfit.catalog.resolve import MAX_NAME_CHARS, hardware_index, model_index, 
     ("Magistral-Small-2509", "Magistral Small 1.2 24B"),
     ("Magistral-Small-2506", "Magistral Small 24B"),
     ("Magistral Small 1.1", "Magistral Small 24B"),
+    # issue 11 (models_k.yaml): each new entry by the names people type, never a neighbour of the same family
+    ("Qwen2.5-VL 32B", "Qwen2.5-VL 32B"),  # not Qwen2.5 32B (the text model) nor Qwen2.5-VL 72B
+    ("Qwen2.5-VL-32B-Instruct", "Qwen2.5-VL 32B"),
+    ("qwen2.5vl:32b", "Qwen2.5-VL 32B"),
+    ("Qwen/Qwen2.5-VL-32B-Instruct", "Qwen2.5-VL 32B"),
+    ("Qwen2.5 32B", "Qwen2.5 32B"),
+    ("Jamba Large 1.7", "Jamba Large 1.7"),  # the 1.6 entry's alias "jamba large" must not take the 1.7 query
+    ("AI21-Jamba-Large-1.7", "Jamba Large 1.7"),
+    ("Jamba Large 1.6", "Jamba Large 1.6"),
+    ("AI21-Jamba-Large-1.6", "Jamba Large 1.6"),
+    ("Jamba Mini 1.7", "Jamba Mini 1.7"),
+    ("GLM-4.6V", "GLM-4.6V"),  # the vision model's text tower, not GLM-4.6 (355B) nor GLM-4.5V
+    ("GLM 4.6V", "GLM-4.6V"),
+    ("glm4.6v", "GLM-4.6V"),
+    ("GLM-4.6V-Flash", "GLM-4.6V-Flash"),  # the 9B dense model, not the 106B MoE
+    ("GLM 4.6V Flash", "GLM-4.6V-Flash"),
+    ("GLM-4.6", "GLM-4.6"),
 ])
 def test_model_hits(query: str, expected: str) -> None:
     assert find_model(query).name == expected
