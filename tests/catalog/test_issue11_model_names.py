@@ -62,6 +62,14 @@ ISSUE_11_MODELS = [
     ('Granite 4.0 H 1B', 'Granite 4.0 H 1B'),
     ('Granite 4.0 H 350M', 'Granite 4.0 H 350M'),
     ('Granite 4.0 1B', 'Granite 4.0 1B'),
+    ('Mistral Large 3', 'Mistral Large 3 675B'),
+    ('Devstral 2', 'Devstral 2 123B'),
+    ('Devstral 2 123B', 'Devstral 2 123B'),
+    ('Magistral Small 1.2', 'Magistral Small 1.2 24B'),
+    ('Qwen2.5-VL 32B', 'Qwen2.5-VL 32B'),
+    ('Jamba Large 1.7', 'Jamba Large 1.7'),
+    ('GLM-4.6V', 'GLM-4.6V'),
+    ('GLM-4.6V-Flash', 'GLM-4.6V-Flash'),
 ]
 
 
