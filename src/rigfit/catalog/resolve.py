@@ -31,6 +31,12 @@ _QUANT_SUFFIX = re.compile(r"(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]+)*|f16|fp16|bf16|
 MODEL_VARIANT_WORDS = frozenset({"small", "mini", "medium", "large", "nano", "micro", "tiny", "air", "flash", "lite",
                                  "super", "ultra", "h", "vl", "coder", "code", "math"})
 
+# Apple sells each chip in several computers: "MacBook Pro M4 Max 128GB" and "Mac Studio M4 Max" name the chip the
+# catalog lists ("M4 Max"), the computer around it changes neither memory system nor GPU. Hardware lookups drop the
+# computer's name (as a phrase: "MacBook Pro M4" is the base M4, not the M4 Pro).
+_APPLE_COMPUTER = re.compile(r"(?<![a-z0-9])(?:macbook(?:\s*(?:pro|air))?|mac\s*(?:studio|mini|pro)|imac(?:\s*pro)?)(?![a-z0-9])",
+                             re.I)
+
 # A name longer than this is no model or machine name: refused before any matching (bounds the fuzzy work).
 MAX_NAME_CHARS = 200
 # Suggestions: the full difflib ratio runs only on the best few candidates by the cheap bounds.
@@ -113,7 +119,8 @@ class Index(Generic[T]):
         for table in (self.exact, self.loose):
             if stripped in table:
                 return table[stripped]
-        q = tokens(query if self.contained else _QUANT_SUFFIX.sub(" ", query))
+        named = _APPLE_COMPUTER.sub(" ", query) if self.kind == "hardware" else query
+        q = tokens(named if self.contained else _QUANT_SUFFIX.sub(" ", named))
         if q:
             matches = [(len(ts - q), i, e) for i, (ts, e) in enumerate(self.token_sets)
                        if q <= ts and not (self.kind == "model" and (ts & MODEL_VARIANT_WORDS) - q)]
@@ -129,7 +136,7 @@ class Index(Generic[T]):
                 inside.sort(key=lambda m: (-m[0], m[1]))
                 if inside and len({id(m[2]) for m in inside if m[0] == inside[0][0]}) == 1:
                     return inside[0][2]
-        raise NotFound(self.kind, query, self.suggest(query))
+        raise NotFound(self.kind, query, self.suggest(named if q else query))
 
     def _names(self, items: Iterable[T]) -> list[str]:
         seen: list[str] = []
