@@ -37,10 +37,10 @@ def test_granite_names_resolve_to_their_own_entry(query: str, expected: str) -> 
 
 
 @pytest.mark.parametrize(("name", "ibm_count"), [
-    # IBM's disclosures, ibm-granite/granite-4.1-language-models disclosures/*.json@6963001, "parameter_count".
-    # 8B on paper: embeddings 100352*4096 = 411,041,792 (tied); per layer q+o 2*4096^2 = 33,554,432, k+v 2*4096*1024
-    # = 8,388,608, SwiGLU 3*4096*12800 = 157,286,400, 2 norms 8,192 -> 199,237,632 * 40 = 7,969,505,280; plus the final
-    # norm 4,096: 8,380,551,168.
+    # IBM's disclosures, ibm-granite/granite-4.1-language-models disclosures/*.json@6963001, "parameter_count", which
+    # counts one embedding matrix. 8B on paper: embeddings 100352*4096 = 411,041,792; per layer q+o 2*4096^2 =
+    # 33,554,432, k+v 2*4096*1024 = 8,388,608, SwiGLU 3*4096*12800 = 157,286,400, 2 norms 8,192 -> 199,237,632 * 40 =
+    # 7,969,505,280; plus the final norm 4,096: 8,380,551,168.
     ("Granite 4.1 3B", 3_402_836_480),
     ("Granite 4.1 8B", 8_380_551_168),
     ("Granite 4.1 30B", 28_865_728_512),
@@ -48,7 +48,36 @@ def test_granite_names_resolve_to_their_own_entry(query: str, expected: str) -> 
 def test_granite_4_1_shapes_give_ibms_exact_parameter_count(name: str, ibm_count: int) -> None:
     e = entry(name)
     final_norm = e["hidden_size"]  # structural_params counts the two norms of each layer, not the one after the last
-    assert round(structural_params(e) * 1e9) + final_norm == ibm_count
+    separate_output = 0 if e["tie_embeddings"] else e["vocab_size"] * e["hidden_size"]
+    assert round(structural_params(e) * 1e9) + final_norm - separate_output == ibm_count
+
+
+# llama.cpp Q4_K_M (src/llama-quant.cpp): Q4_K everywhere except attn_v and ffn_down on the "use_more_bits" layers
+# (first and last eighth, every third in between) in Q6_K; a tied token_embd is also the output and goes Q6_K, an
+# untied one stays Q4_K next to a Q6_K output.weight. ggml blocks: Q4_K 144 bytes, Q6_K 210 bytes per 256 weights.
+Q4_K, Q6_K = 144 / 256, 210 / 256
+
+
+def q4_k_m_tensor_bytes(e: dict) -> float:
+    h, n, ffn = e["hidden_size"], e["num_layers"], e["intermediate_size"]
+    q = h * e["num_heads"] * e["head_dim"]
+    kv = h * e["num_kv_heads"] * e["head_dim"]
+    more_bits = [i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2 for i in range(n)]
+    layers = sum((2 * q + kv + 2 * h * ffn) * Q4_K + (kv + h * ffn) * (Q6_K if mb else Q4_K) for mb in more_bits)
+    embed = e["vocab_size"] * h
+    return layers + (embed * Q6_K if e["tie_embeddings"] else embed * (Q4_K + Q6_K)) + (2 * n + 1) * h * 4
+
+
+@pytest.mark.parametrize(("name", "file_bytes"), [
+    ("Granite 4.1 3B", 2_099_501_664),    # ibm-granite/granite-4.1-3b-GGUF@ab47014 granite-4.1-3b-Q4_K_M.gguf
+    ("Granite 4.1 8B", 5_347_914_400),    # ibm-granite/granite-4.1-8b-GGUF@865b82c granite-4.1-8b-Q4_K_M.gguf
+    ("Granite 4.1 30B", 17_490_240_736),  # ibm-granite/granite-4.1-30b-GGUF granite-4.1-30b-Q4_K_M.gguf
+])
+def test_tied_or_untied_embeddings_match_ibms_q4_k_m_file_sizes(name: str, file_bytes: int) -> None:
+    # What is left over is the GGUF header (the 100,352-token vocabulary and merges): the same 3.57 MB in all three
+    # files. Flipping tie_embeddings would move the tensors by 231 MB (Q4_K 411M / 257M-weight matrix).
+    header = file_bytes - q4_k_m_tensor_bytes(entry(name))
+    assert 3.5e6 < header < 3.65e6
 
 
 def test_dense_350m_shapes_match_its_name_only_with_tied_embeddings() -> None:
@@ -62,10 +91,12 @@ def test_dense_350m_shapes_match_its_name_only_with_tied_embeddings() -> None:
 
 @pytest.mark.parametrize(("size", "hidden"), [("3B", 2560), ("8B", 4096), ("30B", 4096)])
 def test_granite_4_2_is_granite_4_1_with_a_separate_lm_head(size: str, hidden: int) -> None:
-    # Same shapes (4.2 is post-trained on the 4.1 base); the untied output matrix adds vocab * hidden parameters:
-    # 100352 * 2560 = 256,901,120 and 100352 * 4096 = 411,041,792.
+    # Same shapes (4.2 is post-trained on the 4.1 base) with an untied output matrix of vocab * hidden parameters:
+    # 100352 * 2560 = 256,901,120 and 100352 * 4096 = 411,041,792 (the 4.1 8B already has one).
     g41, g42 = entry(f"Granite 4.1 {size}"), entry(f"Granite 4.2 {size}")
-    assert round((structural_params(g42) - structural_params(g41)) * 1e9) == 100352 * hidden
+    added = 0 if g41["tie_embeddings"] is False else 100352 * hidden
+    assert round((structural_params(g42) - structural_params(g41)) * 1e9) == added
+    assert round(structural_params(g42) * 1e9) == round(structural_params({**g41, "tie_embeddings": False}) * 1e9)
     # measured from the safetensors indexes (3.66B, 8.79B, 29.28B): within rounding of the shapes
     assert abs(structural_params(g42) - g42["params_b"]) < 0.006
 
