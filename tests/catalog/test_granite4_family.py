@@ -89,6 +89,14 @@ def test_dense_350m_shapes_match_its_name_only_with_tied_embeddings() -> None:
     assert abs(structural_params({**e, "tie_embeddings": False}) - 0.352378880 - 0.102760448) < 1e-9
 
 
+def test_dense_350m_tied_shapes_match_ibms_instruct_gguf_sizes() -> None:
+    # ibm-granite/granite-4.0-350m-GGUF: granite-4.0-350m-Q4_K_M.gguf listed as 226 MB (MiB), 1 MiB rounding, of which
+    # ~3.4 MiB is the GGUF header (the same 3.57 MB as the 4.1 files). Untied embeddings would add 100352*1024 weights:
+    # 281 MiB.
+    e = entry("Granite 4.0 350M")
+    assert 221.5 < q4_k_m_tensor_bytes(e) / 2**20 < 223.5
+    assert q4_k_m_tensor_bytes({**e, "tie_embeddings": False}) / 2**20 > 275
+
 @pytest.mark.parametrize(("size", "hidden"), [("3B", 2560), ("8B", 4096), ("30B", 4096)])
 def test_granite_4_2_is_granite_4_1_with_a_separate_lm_head(size: str, hidden: int) -> None:
     # Same shapes (4.2 is post-trained on the 4.1 base) with an untied output matrix of vocab * hidden parameters:
