@@ -7,9 +7,6 @@ from rigfit.catalog import NotFound, find_model
 
 
 @pytest.mark.parametrize(("query", "only_carrier"), [
-    # IBM ships a dense Granite 4.0 350M (ibm-granite/granite-4.0-350m) beside the hybrid Mamba-2 Granite 4.0 H 350M;
-    # only the hybrid is in the catalog, and 28 of its 32 layers keep no KV cache.
-    ("Granite 4.0 350M", "Granite 4.0 H 350M"),
     ("Nemotron 47B", "Nemotron-H 47B"),        # hybrid Mamba-2: never implied by a plain "Nemotron"
     ("Falcon 34B", "Falcon-H1 34B"),
     ("Qwen3 2B", "Qwen3-VL 2B"),               # Qwen3 has no 2B text model: the VL tower is another model
