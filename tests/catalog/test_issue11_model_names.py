@@ -70,6 +70,7 @@ ISSUE_11_MODELS = [
     ('Jamba Large 1.7', 'Jamba Large 1.7'),
     ('GLM-4.6V', 'GLM-4.6V'),
     ('GLM-4.6V-Flash', 'GLM-4.6V-Flash'),
+    ('Granite 4.0 350M', 'Granite 4.0 350M'),  # the dense model: never the hybrid H 350M
 ]
 
 
