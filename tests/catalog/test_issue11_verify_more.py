@@ -74,3 +74,15 @@ def test_granite_4_h_small_ssm_matches_ibms_gguf_metadata() -> None:
     assert ssm is not None
     assert (ssm.d_inner, ssm.n_heads, ssm.head_dim, ssm.n_groups, ssm.d_state, ssm.d_conv) == (8192, 128, 64, 1, 128, 4)
     assert 8192 // 128 == ssm.head_dim
+
+
+def test_granite_4_h_small_gguf_tensor_count_gives_the_layer_split_and_a_tied_head() -> None:
+    # https://github.com/ollama/ollama/issues/12982 (opening post): IBM's granite4:small-h GGUF has 666 tensors.
+    # llama.cpp src/models/granite-hybrid.cpp@f6ab317e: attn_norm + 8 Mamba-2 tensors per SSM layer, attn_norm + q/k/v/o
+    # per attention layer, 8 MoE + shared-expert FFN tensors per layer, then token_embd and output_norm (+ output if untied).
+    m = find_model("Granite 4.0 H Small")
+    ssm_layers, attn_layers = m.mixers.count("R"), m.mixers.count("F")
+    assert (ssm_layers, attn_layers) == (36, 4)
+    tensors = ssm_layers * (1 + 8) + attn_layers * (1 + 4) + m.num_layers * 8 + 2 + (0 if m.tie_embeddings else 1)
+    assert m.tie_embeddings
+    assert tensors == 666
