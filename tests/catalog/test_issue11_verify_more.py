@@ -86,3 +86,12 @@ def test_granite_4_h_small_gguf_tensor_count_gives_the_layer_split_and_a_tied_he
     tensors = ssm_layers * (1 + 8) + attn_layers * (1 + 4) + m.num_layers * 8 + 2 + (0 if m.tie_embeddings else 1)
     assert m.tie_embeddings
     assert tensors == 666
+
+
+def test_falcon_h1_1_5b_ssm_in_width_matches_the_checkpoint() -> None:
+    # llama.cpp PR 14534, compilade 2025-07-08: tiiuae/Falcon-H1-1.5B-Instruct blk.0.ssm_in.weight is 2048 x 6704.
+    # Mamba-2 in_proj rows = z + x (2 x d_inner) + B + C (2 x n_groups x d_state) + dt (one per head).
+    ssm = find_model("Falcon-H1 1.5B").ssm
+    assert ssm is not None
+    assert 2 * ssm.d_inner + 2 * ssm.n_groups * ssm.d_state + ssm.n_heads == 6704
+    assert (ssm.d_inner, ssm.n_groups, ssm.d_state, ssm.n_heads) == (3072, 1, 256, 48)
