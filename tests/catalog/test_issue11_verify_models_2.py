@@ -21,6 +21,19 @@ def test_glm_4_5v_context_is_65536() -> None:
     assert shape_params_b(m) == pytest.approx(106.852, abs=0.0015)
 
 
+def test_devstral_small_2_context_is_393216_and_embeddings_are_untied() -> None:
+    # levara/Devstral-Small-2-24B-TextOnly-FP8 config.json (the Devstral Small 2 text_config, vision removed):
+    # max_position_embeddings 393216 = YaRN factor 48 x 8192 original positions. The entry had 262144 (Mistral's 256K).
+    m = find_model("Devstral Small 2 24B")
+    assert m.max_context == 393216 == 48 * 8192
+    # The copy has no tie_word_embeddings key; its card's 23.57B language-model count decides: untied shapes give
+    # 23.572B, tied ones 23.572B - 131072 x 5120 (671,088,640) = 22.901B.
+    assert not m.tie_embeddings and m.intermediate_size == 32768
+    assert shape_params_b(m) == pytest.approx(23.572, abs=0.0015)
+    assert 131072 * 5120 == 671_088_640
+    assert m.params_b == 23.57
+
+
 def test_gemma_4_e2b_double_wide_mlp_average() -> None:
     # rasbt/LLMs-from-scratch standalone-gemma4.ipynb@e36092e loads gemma-4-E2B-it with shape checks: gate_proj
     # 1536 -> 6144 on layers 0-14 and 1536 -> 12288 on the 20 KV-shared layers 15-34. The schema has one FFN width:
@@ -52,6 +65,7 @@ def test_gemma_4_e4b_matches_the_llama_cpp_load_log() -> None:
     ("Gemma 4 E4B", 4.525),                # text tower without the 2.82B PLE table
     ("Seed-OSS 36B", 36.150),              # card: 36B
     ("GLM-4.5V", 106.852),                 # card: GLM-4.5-Air base, 106B
+    ("Devstral Small 2 24B", 23.572),      # text-only extract: 23.57B
 ])
 def test_verified_entry_shapes_give_the_published_total(name: str, shapes_b: float) -> None:
     m = find_model(name)
