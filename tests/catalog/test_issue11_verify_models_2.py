@@ -34,6 +34,19 @@ def test_devstral_small_2_context_is_393216_and_embeddings_are_untied() -> None:
     assert m.params_b == 23.57
 
 
+def test_qwen2_5_vl_72b_ffn_is_the_unpadded_29568() -> None:
+    # The entry had 29696 from Qwen's AWQ copy, which pads the FFN for tensor-parallel splitting. The BF16 weights
+    # count 73.4B on the hub (listed 73B; an AWQ-derived copy 74B): text tower with 29568 = 72.705B, plus the
+    # 0.705B vision tower = 73.41B; with 29696 it would be 72.957B + 0.705B = 73.66B.
+    m = find_model("Qwen2.5-VL 72B")
+    assert m.intermediate_size == 29568
+    assert shape_params_b(m) == pytest.approx(72.705, abs=0.0015)
+    # the padding's weight: 80 layers x 3 matrices x 8192 x (29696 - 29568) = 251,658,240 parameters
+    assert 80 * 3 * 8192 * (29696 - 29568) == 251_658_240
+    assert m.params_b == 72.71
+    assert not m.verified  # vocab_size and max_context still unread
+
+
 def test_gemma_4_e2b_double_wide_mlp_average() -> None:
     # rasbt/LLMs-from-scratch standalone-gemma4.ipynb@e36092e loads gemma-4-E2B-it with shape checks: gate_proj
     # 1536 -> 6144 on layers 0-14 and 1536 -> 12288 on the 20 KV-shared layers 15-34. The schema has one FFN width:
