@@ -79,6 +79,7 @@ def test_gemma_4_e4b_matches_the_llama_cpp_load_log() -> None:
     ("Seed-OSS 36B", 36.150),              # card: 36B
     ("GLM-4.5V", 106.852),                 # card: GLM-4.5-Air base, 106B
     ("Devstral Small 2 24B", 23.572),      # text-only extract: 23.57B
+    ("DeepSeek R1 0528 Qwen3 8B", 8.191),  # llama.cpp load log: model params = 8.191 B
     ("Qwen2.5 Math 72B", 72.705),          # FP8-dynamic copy on the hub: 72.7B (tied would be 71.46B)
 ])
 def test_verified_entry_shapes_give_the_published_total(name: str, shapes_b: float) -> None:
