@@ -69,6 +69,19 @@ def test_gemma_4_e4b_matches_the_llama_cpp_load_log() -> None:
     assert 262144 * 42 * 256 == 2_818_572_288
 
 
+def test_granite_4_0_h_350m_context_is_the_config_32768() -> None:
+    # ibm-granite/granite-4.0-h-350m config.json as saved in hashneo/nano-vllm-go (models/granite-350m/config.json
+    # @2c864dfc): max_position_embeddings 32768, num_key_value_heads 4, attention at layers 10, 13, 17, 27. The entry had
+    # the 1048576 that the GGUF on Ollama writes as context_length.
+    m = find_model("Granite 4.0 H 350M")
+    assert m.max_context == 32768
+    assert m.num_kv_heads == 4
+    assert [i for i, c in enumerate(m.mixers) if c == "F"] == [10, 13, 17, 27]
+    # The context holds no weights: the shapes still give the 0.340B of params_b (IBM: 350M).
+    assert m.params_b == 0.34
+    assert shape_params_b(m) == pytest.approx(0.340, abs=0.0015)
+
+
 @pytest.mark.parametrize(("name", "shapes_b"), [
     # shapes of the cited config reading, summed by rigfit's parameter count (hand totals in the entry notes)
     ("Qwen3 Coder Next 80B A3B", 79.568),  # card: 80B total (79B non-embedding)
