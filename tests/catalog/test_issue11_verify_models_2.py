@@ -37,7 +37,7 @@ def test_devstral_small_2_context_is_393216_and_embeddings_are_untied() -> None:
 def test_qwen2_5_vl_72b_ffn_is_the_unpadded_29568() -> None:
     # The entry had 29696 from Qwen's AWQ copy, which pads the FFN for tensor-parallel splitting. The BF16 weights
     # count 73.4B on the hub (listed 73B; an AWQ-derived copy 74B): text tower with 29568 = 72.705B, plus the
-    # 0.705B vision tower = 73.41B; with 29696 it would be 72.957B + 0.705B = 73.66B.
+    # 0.700B vision tower (SwiGLU 3420) = 73.41B; with 29696 it would be 72.957B + 0.700B = 73.66B.
     m = find_model("Qwen2.5-VL 72B")
     assert m.intermediate_size == 29568
     assert shape_params_b(m) == pytest.approx(72.705, abs=0.0015)
