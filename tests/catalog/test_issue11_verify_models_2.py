@@ -82,6 +82,19 @@ def test_granite_4_0_h_350m_context_is_the_config_32768() -> None:
     assert shape_params_b(m) == pytest.approx(0.340, abs=0.0015)
 
 
+def test_ernie_4_5_300b_vocab_is_the_checkpoint_103424() -> None:
+    # Hchnr/test load/safe_open.output.all.sort@a04fad5d dumps a 300B-A47B-shaped Baidu checkpoint:
+    # ernie.embed_tokens.weight [103424, 8192] and a separate lm_head.weight [8192, 103424]; 54 layers. The entry had
+    # the 100352 of Baidu's pre-training yaml. Two untied 8192-wide tables gain 2 x 3072 x 8192 = 50,331,648 weights.
+    m = find_model("ERNIE 4.5 300B A47B")
+    assert m.vocab_size == 103424
+    assert (m.num_layers, m.hidden_size, m.tie_embeddings) == (54, 8192, False)
+    assert 2 * (103424 - 100352) * 8192 == 50_331_648
+    # The shapes still give Baidu's 300B total (299.43B before, 299.48B now); params_b stays the hub's 300.0.
+    assert shape_params_b(m) == pytest.approx(299.484, abs=0.0015)
+    assert m.params_b == 300.0
+
+
 @pytest.mark.parametrize(("name", "shapes_b"), [
     # shapes of the cited config reading, summed by rigfit's parameter count (hand totals in the entry notes)
     ("Qwen3 Coder Next 80B A3B", 79.568),  # card: 80B total (79B non-embedding)
