@@ -107,7 +107,8 @@ def test_ernie_4_5_300b_vocab_is_the_checkpoint_103424() -> None:
     ("Devstral Small 2 24B", 23.572),      # text-only extract: 23.57B
     ("DeepSeek R1 0528 Qwen3 8B", 8.191),  # llama.cpp load log: model params = 8.191 B
     ("Qwen2.5 Math 72B", 72.705),
-    ("Granite 4.0 1B", 1.632),             # IBM: 1B (shapes 1.63B)          # FP8-dynamic copy on the hub: 72.7B (tied would be 71.46B)
+    ("Granite 4.0 1B", 1.632),             # IBM: 1B (shapes 1.63B)
+    ("OLMo 3 32B", 32.233),                # card: 32B          # FP8-dynamic copy on the hub: 72.7B (tied would be 71.46B)
 ])
 def test_verified_entry_shapes_give_the_published_total(name: str, shapes_b: float) -> None:
     m = find_model(name)
