@@ -21,11 +21,12 @@ def test_glm_4_5v_context_is_65536() -> None:
     assert shape_params_b(m) == pytest.approx(106.852, abs=0.0015)
 
 
-def test_devstral_small_2_context_is_393216_and_embeddings_are_untied() -> None:
+def test_devstral_small_2_context_is_the_stated_256k_and_embeddings_are_untied() -> None:
     # levara/Devstral-Small-2-24B-TextOnly-FP8 config.json (the Devstral Small 2 text_config, vision removed):
-    # max_position_embeddings 393216 = YaRN factor 48 x 8192 original positions. The entry had 262144 (Mistral's 256K).
+    # max_position_embeddings 393216 = YaRN factor 48 x 8192 original positions, past the 256K Mistral states: the
+    # catalog keeps the stated limit (docs/catalog-schema.md, max_context).
     m = find_model("Devstral Small 2 24B")
-    assert m.max_context == 393216 == 48 * 8192
+    assert m.max_context == 262144 == 256 * 1024
     # The copy has no tie_word_embeddings key; its card's 23.57B language-model count decides: untied shapes give
     # 23.572B, tied ones 23.572B - 131072 x 5120 (671,088,640) = 22.901B.
     assert not m.tie_embeddings and m.intermediate_size == 32768
