@@ -28,6 +28,11 @@ def shape_params(arch: Architecture) -> float:
     ("olmo-3.1:32b", "OLMo 3.1 32B"),
     ("OLMo 3 32B", "OLMo 3 32B"),  # "3.1" is one token: OLMo 3 keeps its query
     ("Olmo-3-32B-Think", "OLMo 3 32B"),
+    ("Apertus 70B", "Apertus 70B"),
+    ("Apertus-70B-Instruct-2509", "Apertus 70B"),
+    ("swiss-ai/Apertus-70B-Instruct-2509", "Apertus 70B"),
+    ("Apertus 8B", "Apertus 8B"),  # the existing entry keeps its queries
+    ("Apertus-8B-Instruct-2509", "Apertus 8B"),
     ("Hy3", "Hy3"),
     ("Hunyuan 3", "Hy3"),
     ("Hy3-preview", "Hy3"),
@@ -41,9 +46,9 @@ def test_names_people_type(query: str, name: str) -> None:
     assert find_model(query).name == name
 
 
-@pytest.mark.parametrize("query", ["hunyuan", "LongCat Flash Lite", "Step 3.5"])
+@pytest.mark.parametrize("query", ["hunyuan", "apertus", "LongCat Flash Lite", "Step 3.5"])
 def test_ambiguous_or_other_models_miss(query: str) -> None:
-    # a bare family name now names two models; LongCat-Flash-Lite is another model (n-gram embeddings, 68.5B);
+    # a bare family name now names two models (a miss that suggests both); LongCat-Flash-Lite is another model (n-gram embeddings, 68.5B);
     # "Step 3.5" leaves out the size word Flash
     with pytest.raises(NotFound):
         find_model(query)
@@ -130,3 +135,21 @@ def test_hy3() -> None:
     assert abs(m.active_params / 21e9 - 1) < 0.02
     # KV, F16: 80 x 2 x 8 x 128 x 2 = 327,680 bytes per token (320 KiB); 256K context = 80 GiB
     assert kv_bytes_per_token(m) == 327_680
+
+
+def test_apertus_70b() -> None:
+    m = find_model("Apertus 70B")
+    assert (m.hidden_size, m.num_layers, m.num_heads, m.num_kv_heads, m.head_dim) == (8192, 80, 64, 8, 128)
+    assert (m.intermediate_size, m.vocab_size, m.max_context) == (43008, 131072, 65536)
+    assert not m.ffn_gated and not m.tie_embeddings and not m.is_moe and not m.verified
+    # per layer: Q, O 2 x 8192^2 = 134,217,728; K, V 2 x 8192 x 1024 = 16,777,216; xIELU MLP (up, down)
+    # 2 x 8192 x 43008 = 704,643,072; norms 16,384 -> 855,654,400, x 80 = 68,452,352,000.
+    # Untied embedding + lm_head 2 x 131072 x 8192 = 2,147,483,648. Total 70,599,835,648: the card's 70B.
+    # (A gated MLP, 3 matrices, would give 98,785,558,528: the plain-MLP reading is the one the card confirms.)
+    assert shape_params(m) == 70_599_835_648
+    assert abs(shape_params(m) / 70e9 - 1) < 0.01
+    # KV, F16: 80 x 2 x 8 x 128 x 2 = 327,680 bytes per token; 64K context = 20 GiB
+    assert kv_bytes_per_token(m) == 327_680
+    # the same architecture as the 8B entry, scaled
+    small = find_model("Apertus 8B")
+    assert (small.ffn_gated, small.vocab_size, small.num_kv_heads) == (m.ffn_gated, m.vocab_size, m.num_kv_heads)
