@@ -48,7 +48,8 @@ def test_names_people_type(query: str, name: str) -> None:
 
 @pytest.mark.parametrize("query", ["hunyuan", "apertus", "LongCat Flash Lite", "Step 3.5"])
 def test_ambiguous_or_other_models_miss(query: str) -> None:
-    # a bare family name now names two models (a miss that suggests both); LongCat-Flash-Lite is another model (n-gram embeddings, 68.5B);
+    # a bare family name now names two models (a miss that suggests both); LongCat-Flash-Lite is another model
+    # (LongcatFlashNgramForCausalLM, not in the catalog);
     # "Step 3.5" leaves out the size word Flash
     with pytest.raises(NotFound):
         find_model(query)
