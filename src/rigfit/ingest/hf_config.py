@@ -53,7 +53,7 @@ def _first(cfg: dict[str, Any], *keys: str, default: Any = None) -> Any:
 CSA_RATIO = 4
 
 
-def _compressed_mixers(cfg: dict[str, Any], n: int) -> str | None:
+def compressed_mixers(cfg: dict[str, Any], n: int) -> str | None:
     """W / X / Y per layer from compress_ratios, or None when the config has none."""
     ratios = cfg.get("compress_ratios")
     if not isinstance(ratios, list) or len(ratios) < n:
@@ -76,7 +76,7 @@ def _compressed_attn(cfg: dict[str, Any], n: int) -> dict[str, Any]:
 
 def _mixers(cfg: dict[str, Any], n: int, max_ctx: int) -> str:
     mt = str(cfg.get("model_type", ""))
-    compressed = _compressed_mixers(cfg, n)
+    compressed = compressed_mixers(cfg, n)
     if compressed:
         return compressed
     if isinstance(cfg.get("layer_types"), list) and len(cfg["layer_types"]) == n:
