@@ -164,7 +164,7 @@ def test_attended_entries_at_64k() -> None:
 
 
 @pytest.mark.parametrize("query", ["DeepSeek V4 Flash", "DeepSeek-V4-Flash", "deepseek-v4-flash", "deepseek v4 flash",
-                                   "DeepSeek-V4-Flash-Base", "deepseek-v4-flash:q4_K_M"])
+                                   "DeepSeek-V4-Flash-Base", "deepseek-v4-flash:q4_K_M", "DeepSeek-V4-Flash-0731"])
 def test_flash_names(query: str) -> None:
     assert find_model(query).name == "DeepSeek V4 Flash"
 
@@ -180,6 +180,14 @@ def test_bare_v4_is_a_miss_naming_both(query: str) -> None:
     with pytest.raises(NotFound) as err:
         find_model(query)
     assert set(err.value.suggestions[:2]) == {"DeepSeek V4 Flash", "DeepSeek V4 Pro"}
+
+
+@pytest.mark.parametrize("query", ["DeepSeek V4.1 Flash", "deepseek-v4.1-flash"])
+def test_v4_1_is_not_v4(query: str) -> None:
+    """DeepSeek-V4.1-Flash (model_type deepseek_v41) shares compressors across layers and adds Engram tables: another
+    model, so its name never answers with the V4 entry."""
+    with pytest.raises(NotFound):
+        find_model(query)
 
 
 def test_repo_ids_need_no_hub_request() -> None:
