@@ -29,7 +29,7 @@ PARAMS_TOLERANCE = 0.05  # shapes vs model card; norms, biases and rounding of t
 FIELD_ORDER = ("name", "aliases", "family", "developer", "hf_repo", "source", "release", "params_b", "params_source",
                "active_params_b", "vocab_size", "hidden_size", "num_layers", "num_heads", "num_kv_heads", "head_dim",
                "intermediate_size", "ffn_gated", "tie_embeddings", "max_context", "mixers", "sliding_window", "mla",
-               "linear_attn", "ssm", "moe", "verified", "notes")
+               "linear_attn", "ssm", "compressed_attn", "moe", "verified", "notes")
 
 
 def repo_of(source: str) -> str:

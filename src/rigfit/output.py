@@ -33,8 +33,9 @@ def r1(x: float) -> float:
 
 def model_dict(a: Architecture) -> dict[str, Any]:
     kinds = {"F": "full attention", "S": "sliding window", "C": "chunked attention", "M": "MLA", "L": "linear attention",
-             "R": "SSM (Mamba)", "H": "attention + SSM", "N": "FFN only"}
-    layers = {kinds[k]: a.mixers.count(k) for k in "FSCMLRHN" if a.mixers.count(k)}
+             "R": "SSM (Mamba)", "H": "attention + SSM", "N": "FFN only", "W": "sliding window (compressed-attention model)",
+             "X": "compressed sparse attention", "Y": "heavily compressed attention"}
+    layers = {kinds[k]: a.mixers.count(k) for k in kinds if a.mixers.count(k)}
     return {
         "name": a.name,
         "family": a.family,

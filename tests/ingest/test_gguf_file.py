@@ -117,3 +117,38 @@ def test_hybrid_mamba_layers_come_from_per_layer_kv_heads(tmp_path):
     w.close()
     arch, _ = read_gguf(path)
     assert arch.mixers == "RRRF" and arch.ssm.kind == "mamba2" and arch.ssm.d_inner == 128
+
+
+def test_deepseek4_layers_come_from_compress_ratios(tmp_path):
+    """A deepseek4 GGUF (llama.cpp keys %s.attention.compress_ratios, .indexer.*, .output_lora_rank,
+    .output_group_count): window-only, CSA and HCA layers, never plain sliding-window layers of 2 x 512 per cell."""
+    path = tmp_path / "dsv4.gguf"
+    w = gguf.GGUFWriter(str(path), "deepseek4")
+    w.add_block_count(4)
+    w.add_context_length(1048576)
+    w.add_embedding_length(HIDDEN)
+    w.add_head_count(4)
+    w.add_head_count_kv(1)
+    w.add_uint32("deepseek4.attention.key_length", 512)
+    w.add_uint32("deepseek4.attention.sliding_window", 128)
+    w.add_array("deepseek4.attention.compress_ratios", [0, 4, 128, 4])
+    w.add_uint32("deepseek4.attention.indexer.head_count", 64)
+    w.add_uint32("deepseek4.attention.indexer.key_length", 128)
+    w.add_uint32("deepseek4.attention.indexer.top_k", 512)
+    w.add_uint32("deepseek4.attention.q_lora_rank", 1024)
+    w.add_uint32("deepseek4.attention.output_lora_rank", 1024)
+    w.add_uint32("deepseek4.attention.output_group_count", 8)
+    w.add_tensor("token_embd.weight", np.zeros((VOCAB, HIDDEN), dtype=np.float16))
+    for i in range(4):
+        w.add_tensor(f"blk.{i}.ffn_up.weight", np.zeros((FFN, HIDDEN), dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    arch, _ = read_gguf(path)
+    assert arch.mixers == "WXYX" and arch.sliding_window == 128 and arch.head_dim == 512
+    assert arch.compressed_attn.index_topk == 512 and arch.compressed_attn.hca_ratio == 128
+    # F16 KV per token: 2 CSA layers x (512 + 128) / 4 x 2 B + 1 HCA layer x 512 / 128 x 2 B = 648
+    from rigfit.estimate.memory import kv_bytes_per_token
+
+    assert kv_bytes_per_token(arch, 2.0) == 648

@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 
 import yaml
 
-from rigfit.model import MLA, SSM, Architecture, Hardware, LinearAttention, MoE, Quant
+from rigfit.model import MLA, SSM, Architecture, CompressedAttention, Hardware, LinearAttention, MoE, Quant
 
 try:
     _Loader = yaml.CSafeLoader
@@ -100,6 +100,7 @@ def architecture_from_entry(e: dict[str, Any]) -> Architecture:
         mla=sub("mla", MLA),
         linear_attn=sub("linear_attn", LinearAttention),
         ssm=sub("ssm", SSM),
+        compressed_attn=sub("compressed_attn", CompressedAttention),
         moe=moe,
         active_params_b=e.get("active_params_b"),
         family=str(e.get("family", "")),

@@ -28,8 +28,9 @@ _QUANT_SUFFIX = re.compile(r"(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]+)*|f16|fp16|bf16|
 # "Pro" / "Max" words people leave out ("R9700" for the Radeon AI Pro R9700).
 # Variant words name another model of a family as well: "Granite 4.0 350M" (dense) is not Granite 4.0 H 350M (hybrid
 # Mamba-2), "Qwen2.5 1.5B" is not Qwen2.5 Coder 1.5B, "Qwen2.5 32B" is not the Qwen2.5-VL 32B text tower.
+# "Pro" too: DeepSeek V4 Pro (1.6T) and V4 Flash (284B) are the two V4 models, so a bare "DeepSeek V4" names neither.
 MODEL_VARIANT_WORDS = frozenset({"small", "mini", "medium", "large", "nano", "micro", "tiny", "air", "flash", "lite",
-                                 "super", "ultra", "h", "vl", "coder", "code", "math"})
+                                 "super", "ultra", "pro", "h", "vl", "coder", "code", "math"})
 
 # Apple sells each chip in several computers: "MacBook Pro M4 Max 128GB" and "Mac Studio M4 Max" name the chip the
 # catalog lists ("M4 Max"), the computer around it changes neither memory system nor GPU. Hardware lookups drop the
@@ -131,6 +132,10 @@ class Index(Generic[T]):
                 if len(tied) == 1:
                     return best[2]
                 raise NotFound(self.kind, query, self._names([m[2] for m in matches if m[0] == best[0]])[:3])
+            if self.kind == "model":  # only entries with a size-class word the query left out: suggest those
+                variants = sorted((len(ts - q), i, e) for i, (ts, e) in enumerate(self.token_sets) if q <= ts)
+                if variants:
+                    raise NotFound(self.kind, query, self._names([v[2] for v in variants])[:3])
             if self.contained:
                 inside = [(len(ts), i, e) for i, (ts, e) in enumerate(self.token_sets) if len(ts) >= 2 and ts <= q]
                 inside.sort(key=lambda m: (-m[0], m[1]))

@@ -28,7 +28,7 @@ from rigfit.estimate.fit import (
     TIGHT,
 )
 from rigfit.estimate.grade import GRADES, PLACEMENT_FACTOR, TIGHT_FACTOR
-from rigfit.estimate.memory import FILE_QUANT, KV_PAD, usable_memory_bytes
+from rigfit.estimate.memory import FILE_QUANT, KV_PAD, compressed_cells, usable_memory_bytes
 from rigfit.estimate.speed import (DECODE_TILE_EFF, WGMMA_ROWS, 
     N_BATCH,
     SCORE_BYTES_NO_FLASH,
@@ -203,9 +203,10 @@ def _compute_buffer(models: ModelTable, context: np.ndarray, n_seq: int, ubatch:
 def _layer_state(models: ModelTable, context: np.ndarray, n_seq: int, bpe: float, ubatch: int) -> np.ndarray:
     """memory.kv_cache_layer_bytes + recurrent_state_layer_bytes per row, per layer."""
     n_ctx = _pad(context * n_seq)[:, None]
-    ring = _pad(models.window * n_seq + ubatch)[:, None]
-    cells = np.where(models.windowed, np.minimum(n_ctx, ring), n_ctx)
-    return models.kv_elements * bpe * cells + models.recurrent * n_seq
+    ring = np.minimum(n_ctx, _pad(models.window * n_seq + ubatch)[:, None])
+    cells = np.where(models.windowed, ring, n_ctx)
+    return (models.kv_elements * bpe * cells + models.ring_elements * bpe * ring
+            + models.comp_elements * bpe * compressed_cells(n_ctx, models.comp_ratio) + models.recurrent * n_seq)
 
 
 def _prefix(a: np.ndarray) -> np.ndarray:
@@ -305,7 +306,8 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     first_on = L - k_on  # the first repeating layer on the device
     first_expert_on = np.maximum(first_on, p.ncmoe)
     cells = _attended(models, depth.astype(float))
-    ctx = (models.kv_read_elements * bpe * cells + 2 * models.recurrent) * n_seq
+    indexed = _indexed(models, depth.astype(float))
+    ctx = (models.kv_read_elements * bpe * cells + models.index_read * bpe * indexed + 2 * models.recurrent) * n_seq
     # device layers without flash attention: recurrent state only (speed.noflash_decode); CPU cells keep the reads
     ctx_gpu = ctx if flash else 2 * models.recurrent * n_seq
     frac = np.where(models.is_moe, 1.0 - (1.0 - models.experts_per_token / models.num_experts) ** n_seq, 1.0)[:, None]
@@ -342,7 +344,7 @@ def _decode_seconds(models: ModelTable, hw: HardwareTable, rt: RuntimeColumns, w
     cpu_full = np.where(cpu, 0, L - k_on)
     cpu_experts = np.where(models.is_moe[:, None] & ~cpu, first_expert_on - first_on, 0)
     t_cpu_layers = (cpu_full * hc.cpu_layer_us + cpu_experts * hc.cpu_moe_layer_us) * 1e-6
-    attn = models.decode_attention_coef * cells * n_seq  # speed.attention_layer_flops(decode=True)
+    attn = (models.decode_attention_coef * cells + models.index_coef * indexed) * n_seq  # speed.attention_layer_flops(decode=True)
     attn_pre = _prefix(attn)
     attn_total = attn_pre[:, -1:]
     attn_off = _take(attn_pre, first_on)
@@ -439,8 +441,9 @@ def compute(models: ModelTable, hw: HardwareTable, settings: Settings, vendors: 
     p, cap = _place(models, hw, w, state, compute_buf, host_cap)
     n = hw.count[None, :]
     n_ctx = _pad(rows.context * conc)[:, None]
-    ring = _pad(models.window * conc + settings.ubatch)[:, None]
-    kv = (models.kv_elements * bpe * np.where(models.windowed, np.minimum(n_ctx, ring), n_ctx)).sum(axis=1)
+    ring = np.minimum(n_ctx, _pad(models.window * conc + settings.ubatch)[:, None])
+    kv = (models.kv_elements * bpe * np.where(models.windowed, ring, n_ctx) + models.ring_elements * bpe * ring
+          + models.comp_elements * bpe * compressed_cells(n_ctx, models.comp_ratio)).sum(axis=1)
     recurrent = (models.recurrent * conc).sum(axis=1)
     cpu = p.strategy == S_CPU
     dev_total = p.dev_w + p.dev_state + (compute_buf[:, None] + hw.overhead[None, :]) * n
@@ -501,12 +504,17 @@ def compute(models: ModelTable, hw: HardwareTable, settings: Settings, vendors: 
 def _attended(models: ModelTable, depth: np.ndarray) -> np.ndarray:
     """Cached tokens each layer attends to at each row's depth (sliding-window layers: at most the window)."""
     d = depth[:, None]
-    return np.where(models.windowed & (models.window[:, None] > 0), np.minimum(d, models.window[:, None]), d)
+    return np.minimum(d * models.att_scale, models.att_cap) + np.minimum(d, models.att_win)  # speed.attended_entries
+
+
+def _indexed(models: ModelTable, depth: np.ndarray) -> np.ndarray:
+    """Indexer keys each layer scores at each row's depth (speed.index_scale: CSA layers only)."""
+    return depth[:, None] * models.index_scale
 
 
 def _attention_flops(models: ModelTable, depth: np.ndarray) -> np.ndarray:
     """speed.attention_flops per row at each row's depth."""
-    return (models.attention_coef * _attended(models, depth)).sum(axis=1)
+    return (models.attention_coef * _attended(models, depth) + models.index_coef * _indexed(models, depth)).sum(axis=1)
 
 
 # ---------------------------------------------------------------------------------------------- context limits
@@ -525,8 +533,10 @@ def _state_curve(models: ModelTable, row: int, kv_type: str, n_seq: int, ubatch:
     n_ctx = _pad(grid * n_seq)
     ring = _pad(sub.window * n_seq + ubatch)
     kv_full = float((sub.kv_elements[0] * ~sub.windowed[0]).sum()) * bpe
-    kv_ring = float((sub.kv_elements[0] * sub.windowed[0]).sum()) * bpe
+    kv_ring = float((sub.kv_elements[0] * sub.windowed[0]).sum() + sub.ring_elements[0].sum()) * bpe
     state = kv_full * n_ctx + kv_ring * np.minimum(n_ctx, ring[0]) + float(sub.recurrent[0].sum()) * n_seq
+    for r in np.unique(sub.comp_ratio[0][sub.comp_ratio[0] > 0]):  # compressed caches, one padding per ratio
+        state = state + float(sub.comp_elements[0][sub.comp_ratio[0] == r].sum()) * bpe * compressed_cells(n_ctx, int(r))
     return state + _compute_buffer(sub, grid, n_seq, ubatch, flash) * n
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from rigfit.estimate.structure import layer_params
-from rigfit.model.architecture import Architecture
+from rigfit.model.architecture import COMPRESSED_KINDS, Architecture
 from rigfit.model.hardware import GIB, Hardware
 from rigfit.model.quant import Quant
 from rigfit.model.scenario import Scenario
@@ -123,17 +123,71 @@ def kv_bytes_per_cell(arch: Architecture, kind: str, bytes_per_element: float) -
     if kind == "M":
         assert arch.mla
         return (2 * arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
-    return 0.0
+    return 0.0  # compressed-attention layers (W, X, Y) keep no per-token cache: ring_ and compressed_bytes_per_cell
+
+
+# ---- DeepSeek V4 compressed attention (mixers W, X, Y; Architecture.compressed_attn) ----------------------------
+# llama.cpp src/llama-kv-cache-dsv4.cpp (github:ggml-org/llama.cpp@035aa95b, llama_kv_cache_dsv4 ctor) keeps, per
+# layer: a K-only "raw" cache of head_dim per token in a sliding-window ring (llama_kv_cache_iswa, dsv4_make_k_only:
+# the key is the value); per CSA layer a compressed K-only cache of head_dim and a lightning-indexer cache of
+# indexer_head_size, each GGML_PAD(ceil(kv_size / 4), 256) cells; per HCA layer a compressed cache of head_dim,
+# GGML_PAD(ceil(kv_size / 128), 256) cells; and per compressing layer F32 compressor states (kv and score tensors
+# of state_size x n_embd_state per sequence: CSA 2·4 x 2·head_dim, its indexer 2·4 x 2·indexer_head_size, HCA
+# 128 x head_dim). The cached entries take the KV cache type (type_k) like every other cache here.
+
+
+def ring_bytes_per_cell(arch: Architecture, kind: str, bytes_per_element: float) -> float:
+    """Bytes per ring cell of a compressed-attention layer's sliding-window cache (one shared key=value vector)."""
+    return arch.head_dim * bytes_per_element if kind in COMPRESSED_KINDS else 0.0
+
+
+def compress_ratio(arch: Architecture, kind: str) -> int:
+    """Tokens folded into one compressed entry: CSA (X) csa_ratio, HCA (Y) hca_ratio, else 0 (nothing compressed)."""
+    ca = arch.compressed_attn
+    if ca is None or kind not in "XY":
+        return 0
+    return ca.csa_ratio if kind == "X" else ca.hca_ratio
+
+
+def compressed_bytes_per_cell(arch: Architecture, kind: str, bytes_per_element: float) -> float:
+    """Bytes per compressed entry: the head_dim entry, plus the indexer key on CSA layers."""
+    ca = arch.compressed_attn
+    if ca is None or kind not in "XY":
+        return 0.0
+    return (arch.head_dim + (ca.index_head_dim if kind == "X" else 0)) * bytes_per_element
+
+
+def compressed_cells(n_ctx: int | np.ndarray, ratio: int | np.ndarray) -> np.ndarray:
+    """Cells of a compressed cache for n_ctx tokens: GGML_PAD(ceil(n_ctx / ratio), 256); 0 where ratio is 0."""
+    r = np.maximum(np.asarray(ratio), 1)
+    cells = -(-np.asarray(n_ctx) // r)
+    return np.where(np.asarray(ratio) > 0, -(-cells // KV_PAD) * KV_PAD, 0)
+
+
+def compressor_state_bytes(arch: Architecture, kind: str) -> float:
+    """F32 compressor state of one sequence in one CSA / HCA layer (kv and score tensors; CSA windows overlap, so
+    2·ratio rows of 2·width; plus the indexer's own compressor on CSA layers)."""
+    ca = arch.compressed_attn
+    if ca is None or kind not in "XY":
+        return 0.0
+    if kind == "X":
+        rows = 2 * ca.csa_ratio
+        return float(2 * rows * (2 * arch.head_dim + 2 * ca.index_head_dim) * STATE_BYTES)
+    return float(2 * ca.hca_ratio * arch.head_dim * STATE_BYTES)
 
 
 @dataclass(frozen=True)
 class LayerCache:
-    """Per layer: K+V elements per cached token, whether the layer keeps a sliding-window ring, and the bytes of one
-    sequence's recurrent state."""
+    """Per layer: K+V elements per cached token, whether the layer keeps a sliding-window ring, the bytes of one
+    sequence's recurrent state, and for compressed-attention layers the elements per ring cell, per compressed
+    entry and the compression ratio."""
 
     kv_elements: np.ndarray
     windowed: np.ndarray
     recurrent: np.ndarray
+    ring_elements: np.ndarray
+    comp_elements: np.ndarray
+    comp_ratio: np.ndarray
 
 
 @lru_cache(maxsize=4096)
@@ -142,15 +196,21 @@ def layer_cache(arch: Architecture) -> LayerCache:
         kv_elements=np.array([kv_bytes_per_cell(arch, k, 1.0) for k in arch.mixers]),
         windowed=np.array([k in "SC" for k in arch.mixers], dtype=bool),
         recurrent=np.array([recurrent_state_per_layer(arch, k) for k in arch.mixers]),
+        ring_elements=np.array([ring_bytes_per_cell(arch, k, 1.0) for k in arch.mixers]),
+        comp_elements=np.array([compressed_bytes_per_cell(arch, k, 1.0) for k in arch.mixers]),
+        comp_ratio=np.array([compress_ratio(arch, k) for k in arch.mixers], dtype=np.int64),
     )
 
 
 def kv_cache_layer_bytes(arch: Architecture, scenario: Scenario) -> np.ndarray:
-    """Per-layer KV cache bytes (zero for recurrent layers): bytes per cell × cells (kv_cells, per layer kind)."""
+    """Per-layer KV cache bytes (zero for recurrent layers): bytes per cell × cells (kv_cells, per layer kind);
+    compressed-attention layers: their window ring plus their compressed caches (compressed_cells)."""
     lc = layer_cache(arch)
     n_ctx = pad(scenario.context * scenario.concurrency)
     ring = min(n_ctx, pad((arch.sliding_window or 0) * scenario.concurrency + scenario.ubatch))
-    return lc.kv_elements * scenario.kv_bytes_per_element * np.where(lc.windowed, ring, n_ctx)
+    bpe = scenario.kv_bytes_per_element
+    return (lc.kv_elements * bpe * np.where(lc.windowed, ring, n_ctx) + lc.ring_elements * bpe * ring
+            + lc.comp_elements * bpe * compressed_cells(n_ctx, lc.comp_ratio))
 
 
 def kv_cache_bytes(arch: Architecture, scenario: Scenario) -> float:
@@ -179,7 +239,7 @@ def recurrent_state_per_layer(arch: Architecture, kind: str) -> float:
         else:
             conv = (s.d_conv - 1) * (s.d_inner + 2 * s.n_groups * s.d_state)
         return float((conv + s.d_inner * s.d_state) * STATE_BYTES)
-    return 0.0
+    return compressor_state_bytes(arch, kind)
 
 
 def recurrent_state_layer_bytes(arch: Architecture, n_seq: int) -> np.ndarray:
@@ -191,8 +251,12 @@ def recurrent_state_bytes(arch: Architecture, n_seq: int = 1) -> float:
 
 
 def kv_bytes_per_token(arch: Architecture, bytes_per_element: float = 2.0) -> float:
-    """KV bytes one more token of context adds (full-attention and MLA layers; windows are capped)."""
-    return float(sum(kv_bytes_per_cell(arch, k, bytes_per_element) for k in arch.mixers if k not in "SC"))
+    """KV bytes one more token of context adds (full-attention and MLA layers; windows are capped; compressed
+    layers add one entry per `ratio` tokens: entry bytes / ratio, before the 256-cell padding)."""
+    full = sum(kv_bytes_per_cell(arch, k, bytes_per_element) for k in arch.mixers if k not in "SC")
+    compressed = sum(compressed_bytes_per_cell(arch, k, bytes_per_element) / compress_ratio(arch, k)
+                     for k in arch.mixers if compress_ratio(arch, k))
+    return float(full + compressed)
 
 
 # ---------------------------------------------------------------------------------------------- buffers

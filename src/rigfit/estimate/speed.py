@@ -15,7 +15,13 @@ from functools import lru_cache
 import numpy as np
 
 from rigfit.estimate.fit import CPU_ONLY, Placement, gpu_layer_mask
-from rigfit.estimate.memory import kv_bytes_per_cell, recurrent_state_per_layer, weight_bytes
+from rigfit.estimate.memory import (
+    compress_ratio,
+    kv_bytes_per_cell,
+    recurrent_state_per_layer,
+    ring_bytes_per_cell,
+    weight_bytes,
+)
 from rigfit.estimate.structure import layer_params
 from rigfit.model.architecture import MLA, Architecture
 from rigfit.model.hardware import Hardware
@@ -266,14 +272,58 @@ def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float,
     recurrent state only (a decode without flash attention, whose cache reads are attention work: noflash_decode)."""
     out = np.zeros(arch.num_layers)
     for i, kind in enumerate(arch.mixers):
-        cells = depth
-        if kind in "SC":
-            cells = min(depth, arch.sliding_window or depth)
+        cells = attended_entries(arch, kind, depth)
         per_cell = kv_bytes_per_cell(arch, kind, bytes_per_element) if cache else 0.0
         if kind == "M" and arch.mla and cache:  # the decode kernel reads the latent once (V is a view of it)
             per_cell = (arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
-        out[i] = per_cell * cells + 2 * recurrent_state_per_layer(arch, kind)
+        index = 0.0
+        if kind in "WXY" and cache:  # the attended entries, and every indexer key of a CSA layer
+            per_cell = ring_bytes_per_cell(arch, kind, bytes_per_element)
+            index = index_key_elements(arch, kind) * bytes_per_element * depth * index_scale(arch, kind)
+        out[i] = per_cell * cells + index + 2 * recurrent_state_per_layer(arch, kind)
     return out
+
+
+def attend_terms(arch: Architecture, kind: str) -> tuple[float, float, float]:
+    """(scale, cap, window) of a layer: at context depth d a query attends min(d·scale, cap) + min(d, window)
+    cached entries. Full attention and MLA: (1, inf, 0); sliding-window and chunked: (0, 0, window). DeepSeek V4
+    (compressed_attn): every layer attends its window of raw tokens; a CSA layer (X) also the indexer's top
+    index_topk of its d/csa_ratio compressed entries, an HCA layer (Y) all d/hca_ratio of its entries (DeepSeek-V4
+    inference model.py Attention.forward: window top-k indices concatenated with the compressed ones)."""
+    window = float(arch.sliding_window or 0)
+    if kind in "SC":
+        return (0.0, 0.0, window) if window else (1.0, float("inf"), 0.0)
+    if kind in "WXY":
+        ca = arch.compressed_attn
+        assert ca is not None
+        if kind == "W":
+            return 0.0, 0.0, window
+        if kind == "X":
+            return 1.0 / ca.csa_ratio, float(ca.index_topk), window
+        return 1.0 / ca.hca_ratio, float("inf"), window
+    return 1.0, float("inf"), 0.0
+
+
+def attended_entries(arch: Architecture, kind: str, depth: float) -> float:
+    """Cached entries one query of a layer attends at a context depth (attend_terms)."""
+    scale, cap, window = attend_terms(arch, kind)
+    return min(depth * scale, cap) + min(depth, window)
+
+
+def index_scale(arch: Architecture, kind: str) -> float:
+    """Indexer keys scored per token of context: a CSA layer's lightning indexer scores every compressed entry."""
+    r = compress_ratio(arch, kind) if kind == "X" else 0
+    return 1.0 / r if r else 0.0
+
+
+def index_key_elements(arch: Architecture, kind: str) -> float:
+    return float(arch.compressed_attn.index_head_dim) if kind == "X" and arch.compressed_attn else 0.0
+
+
+def index_entry_flops(arch: Architecture, kind: str) -> float:
+    """FLOPs of one query scoring one indexer key: index_n_heads dot products of index_head_dim."""
+    ca = arch.compressed_attn
+    return 2.0 * ca.index_n_heads * ca.index_head_dim if kind == "X" and ca else 0.0
 
 
 def noflash_decode(scenario: Scenario, cpu_only: bool) -> bool:
@@ -410,13 +460,19 @@ def attention_layer_flops(arch: Architecture, depth: float, decode: bool = False
     in the absorbed form a decode step runs (mla_cell_dims)."""
     out = np.zeros(arch.num_layers)
     for i, kind in enumerate(arch.mixers):
-        if kind in "FH":
-            out[i] = 4 * arch.num_heads * arch.head_dim * depth
-        elif kind in "SC":
-            out[i] = 4 * arch.num_heads * arch.head_dim * min(depth, arch.sliding_window or depth)
-        elif kind == "M" and arch.mla:
-            out[i] = 2 * arch.num_heads * mla_cell_dims(arch.mla, decode) * depth
+        out[i] = (attention_entry_flops(arch, kind, decode) * attended_entries(arch, kind, depth)
+                  + index_entry_flops(arch, kind) * depth * index_scale(arch, kind))
     return out
+
+
+def attention_entry_flops(arch: Architecture, kind: str, decode: bool = False) -> float:
+    """FLOPs of one query attending one cached entry (QK^T and PV over all heads). DeepSeek V4 layers: every head
+    scores and sums the shared head_dim key=value entry, as full attention does over head_dim."""
+    if kind in "FHSC" + "WXY":
+        return 4.0 * arch.num_heads * arch.head_dim
+    if kind == "M" and arch.mla:
+        return 2.0 * arch.num_heads * mla_cell_dims(arch.mla, decode)
+    return 0.0
 
 
 # Without flash attention llama.cpp materialises the f32 score matrix of each layer: written by KQ, read and written
@@ -430,11 +486,13 @@ def attention_layer_scores(arch: Architecture, depth: float) -> np.ndarray:
     """Attention scores (query heads × attended cells) of one token at a context depth, per layer."""
     out = np.zeros(arch.num_layers)
     for i, kind in enumerate(arch.mixers):
-        if kind in "FHM":
-            out[i] = arch.num_heads * depth
-        elif kind in "SC":
-            out[i] = arch.num_heads * min(depth, arch.sliding_window or depth)
+        out[i] = attention_entry_scores(arch, kind) * attended_entries(arch, kind, depth)
     return out
+
+
+def attention_entry_scores(arch: Architecture, kind: str) -> float:
+    """Scores of one query over one attended entry: one per query head (the indexer's scores are not counted)."""
+    return float(arch.num_heads) if kind in "FHMSC" + "WXY" else 0.0
 
 
 def score_traffic_seconds(arch: Architecture, hw: Hardware, scenario: Scenario, placement: Placement, n_tokens: int,

@@ -28,6 +28,8 @@ def mixer_params(arch: Architecture, kind: str) -> float:
         q = h * m.q_lora_rank + m.q_lora_rank * arch.num_heads * qk if m.q_lora_rank else h * arch.num_heads * qk
         kv = h * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank * arch.num_heads * (m.qk_nope_head_dim + m.v_head_dim)
         return float(q + kv + arch.num_heads * m.v_head_dim * h)
+    if kind in "WXY":
+        return float(_compressed_attention_params(arch, kind))
     if kind == "L":
         la = arch.linear_attn
         assert la is not None
@@ -45,6 +47,29 @@ def mixer_params(arch: Architecture, kind: str) -> float:
             ssm = h * (2 * s.d_inner + 2 * s.n_groups * s.d_state + s.n_heads) + s.d_inner * h
         return float(ssm + (gqa if kind == "H" else 0))
     return 0.0
+
+
+def _compressed_attention_params(arch: Architecture, kind: str) -> int:
+    """DeepSeek V4 attention (DeepSeek-V4 inference model.py Attention / Compressor / Indexer): low-rank query
+    wq_a (hidden x q_lora) and wq_b (q_lora x heads·head_dim), one shared key=value projection wkv (hidden x
+    head_dim), grouped low-rank output wo_a (heads·head_dim/o_groups -> o_groups·o_lora, i.e. heads·head_dim·o_lora
+    weights) and wo_b (o_groups·o_lora x hidden). A compressing layer adds its compressor's wkv and wgate (hidden x
+    coff·head_dim each; coff 2 where CSA windows overlap, 1 for HCA); a CSA layer adds the lightning indexer: wq_b
+    (q_lora x index_heads·index_head_dim), weights_proj (hidden x index_heads) and its own overlapping compressor
+    (2 x hidden x 2·index_head_dim). Norms, attention sinks and the compressors' position biases are left out (tiny)."""
+    ca = arch.compressed_attn
+    assert ca is not None
+    h, heads, hd = arch.hidden_size, arch.num_heads, arch.head_dim
+    q = h * ca.q_lora_rank + ca.q_lora_rank * heads * hd
+    out = heads * hd * ca.o_lora_rank + ca.o_groups * ca.o_lora_rank * h
+    total = q + h * hd + out
+    if kind == "X":
+        total += 2 * h * 2 * hd  # overlapping compressor
+        total += ca.q_lora_rank * ca.index_n_heads * ca.index_head_dim + h * ca.index_n_heads
+        total += 2 * h * 2 * ca.index_head_dim
+    elif kind == "Y":
+        total += 2 * h * hd
+    return total
 
 
 def ffn_params(arch: Architecture, kind: str) -> tuple[float, float]:

@@ -13,16 +13,23 @@ from functools import lru_cache
 import numpy as np
 
 from rigfit.estimate.memory import (
+    compress_ratio,
+    compressed_bytes_per_cell,
     headroom_bytes,
     kv_bytes_per_cell,
+    ring_bytes_per_cell,
     recurrent_state_per_layer,
     runtime_overhead_bytes,
     usable_memory_bytes,
 )
 from rigfit.estimate.speed import (
     ENGINE_PREFILL_CHUNK,
-    attention_layer_flops,
-    attention_layer_scores,
+    attend_terms,
+    attention_entry_flops,
+    attention_entry_scores,
+    index_entry_flops,
+    index_key_elements,
+    index_scale,
     decode_gemm_rows,
     kv_shards,
     default_backend,
@@ -54,10 +61,19 @@ class ModelTable:
     kv_elements: np.ndarray  # (M, Lmax) K+V elements per cached token (MLA: the latent as llama.cpp stores it)
     kv_read_elements: np.ndarray  # (M, Lmax) elements one decode step reads per cached token
     windowed: np.ndarray  # (M, Lmax) bool
+    ring_elements: np.ndarray  # (M, Lmax) elements per window-ring cell of a compressed-attention layer (W, X, Y)
+    comp_elements: np.ndarray  # (M, Lmax) elements per compressed entry (memory.compressed_bytes_per_cell)
+    comp_ratio: np.ndarray  # (M, Lmax) tokens per compressed entry (0: none)
+    att_scale: np.ndarray  # (M, Lmax) speed.attend_terms: attended = min(d·scale, cap) + min(d, win)
+    att_cap: np.ndarray  # (M, Lmax)
+    att_win: np.ndarray  # (M, Lmax)
+    index_scale: np.ndarray  # (M, Lmax) indexer keys scored per token of context (speed.index_scale)
+    index_read: np.ndarray  # (M, Lmax) elements of one indexer key (speed.index_key_elements)
+    index_coef: np.ndarray  # (M, Lmax) FLOPs of scoring one indexer key (speed.index_entry_flops)
     kv_shards: np.ndarray  # (M,) ways tensor parallelism can split the KV cache (speed.kv_shards)
     window: np.ndarray  # (M,) sliding window (0: none)
     recurrent: np.ndarray  # (M, Lmax) bytes of one sequence's recurrent state
-    attention_coef: np.ndarray  # (M, Lmax) attention FLOPs per token per cached token
+    attention_coef: np.ndarray  # (M, Lmax) attention FLOPs per token per attended entry
     decode_attention_coef: np.ndarray  # (M, Lmax) the same in a decode step (MLA absorbed: speed.mla_cell_dims)
     score_coef: np.ndarray  # (M, Lmax) attention scores per token per cached token (speed.attention_layer_scores)
     full_kv: np.ndarray  # (M,) bool: any F/C/H/M layer
@@ -96,6 +112,8 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
     def mla_read(a: Architecture, k: str) -> float:
         if k == "M" and a.mla:
             return float(a.mla.kv_lora_rank + a.mla.qk_rope_head_dim)  # the decode kernel reads the latent once
+        if k in "WXY":
+            return ring_bytes_per_cell(a, k, 1.0)  # one head_dim entry per attended entry (speed.context_read_bytes)
         return kv_bytes_per_cell(a, k, 1.0)
 
     lps = [layer_params(a) for a in models]
@@ -117,13 +135,21 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         kv_elements=per_layer(lambda a, k: kv_bytes_per_cell(a, k, 1.0)),
         kv_read_elements=per_layer(mla_read),
         windowed=per_layer(lambda a, k: float(k in WINDOWED)).astype(bool),
+        ring_elements=per_layer(lambda a, k: ring_bytes_per_cell(a, k, 1.0)),
+        comp_elements=per_layer(lambda a, k: compressed_bytes_per_cell(a, k, 1.0)),
+        comp_ratio=per_layer(compress_ratio).astype(np.int64),
+        att_scale=per_layer(lambda a, k: attend_terms(a, k)[0]),
+        att_cap=per_layer(lambda a, k: attend_terms(a, k)[1]),
+        att_win=per_layer(lambda a, k: attend_terms(a, k)[2]),
+        index_scale=per_layer(index_scale),
+        index_read=per_layer(index_key_elements),
+        index_coef=per_layer(index_entry_flops),
         kv_shards=np.array([kv_shards(a) for a in models], dtype=float),
         window=np.array([float(a.sliding_window or 0) for a in models]),
         recurrent=per_layer(recurrent_state_per_layer),
-        attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0)), width) for a in models]).reshape(len(models), width),
-        decode_attention_coef=np.array([_row(list(attention_layer_flops(a, 1.0, decode=True)), width)
-                                        for a in models]).reshape(len(models), width),
-        score_coef=np.array([_row(list(attention_layer_scores(a, 1.0)), width) for a in models]).reshape(len(models), width),
+        attention_coef=per_layer(attention_entry_flops),
+        decode_attention_coef=per_layer(lambda a, k: attention_entry_flops(a, k, decode=True)),
+        score_coef=per_layer(attention_entry_scores),
         full_kv=np.array([a.count(FULL_KV_KINDS) > 0 for a in models]),
         windowed_only=np.array([a.count(WINDOWED) > 0 and a.count("FHM") == 0 for a in models]),
         vocab=np.array([a.vocab_size for a in models], dtype=float),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rigfit.catalog.loader import architecture_from_entry
-from rigfit.ingest.hf_config import MALFORMED, MAX_LAYERS, bounded, check_entry, reason
+from rigfit.ingest.hf_config import MALFORMED, MAX_LAYERS, compressed_mixers, bounded, check_entry, reason
 from rigfit.model.architecture import Architecture
 
 # llama.cpp architectures whose recurrent layers are linear attention (the others are Mamba blocks)
@@ -148,7 +148,11 @@ def _from_readers(path: Path, shown: str, readers: list[Any]) -> tuple[Architect
     kv_lora = kv("attention.kv_lora_rank")
     ssm_inner = kv("ssm.inner_size")
     recurrent_kind = "L" if str(arch_name).replace("_", "-") in LINEAR_ATTENTION_ARCHS else "R"
-    if ssm_inner and per_layer_kv is None and arch_name in FULLY_RECURRENT_ARCHS:
+    ratios = kv("attention.compress_ratios")  # DeepSeek V4 (deepseek4): one compression ratio per layer
+    compressed = compressed_mixers({"compress_ratios": ratios}, n) if isinstance(ratios, list) else None
+    if compressed:
+        mixers = compressed
+    elif ssm_inner and per_layer_kv is None and arch_name in FULLY_RECURRENT_ARCHS:
         mixers = recurrent_kind * n
     elif ssm_inner and per_layer_kv is not None:
         # hybrids write 0 KV heads for their recurrent layers (llama.cpp: per-layer head_count_kv arrays)
@@ -174,6 +178,19 @@ def _from_readers(path: Path, shown: str, readers: list[Any]) -> tuple[Architect
     }
     if window and set("SC") & set(mixers):
         entry["sliding_window"] = int(window)
+    if compressed:
+        # llama.cpp's deepseek4 keys (src/llama-arch.cpp): no guessed value; a missing key refuses the file
+        keys = {"index_n_heads": "attention.indexer.head_count", "index_head_dim": "attention.indexer.key_length",
+                "index_topk": "attention.indexer.top_k", "q_lora_rank": "attention.q_lora_rank",
+                "o_lora_rank": "attention.output_lora_rank", "o_groups": "attention.output_group_count"}
+        missing = [k for k in keys.values() if kv(k) is None] + ([] if window else ["attention.sliding_window"])
+        if missing:
+            raise ValueError(f"{shown}: unsupported GGUF architecture {arch_name[:60]!r} (compressed attention "
+                             f"without {', '.join(missing[:3])})")
+        heavy = [int(r) for r in ratios[:n] if int(r) not in (0, 4)]
+        entry["sliding_window"] = int(window)
+        entry["compressed_attn"] = {"csa_ratio": 4, "hca_ratio": heavy[0] if heavy else 128,
+                                    **{field: int(kv(key)) for field, key in keys.items()}}
     if ssm_inner and set("LR") & set(mixers):
         inner, state = int(ssm_inner), int(kv("ssm.state_size", 128))
         groups, rank, conv = int(kv("ssm.group_count", 0) or 0), int(kv("ssm.time_step_rank", 0) or 0), int(kv("ssm.conv_kernel", 4))

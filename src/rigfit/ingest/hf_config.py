@@ -47,8 +47,38 @@ def _first(cfg: dict[str, Any], *keys: str, default: Any = None) -> Any:
     return default
 
 
+# DeepSeek V4 (model_type deepseek_v4): compress_ratios lists one ratio per layer (plus the MTP layer's): 0 a sliding
+# window only, 4 compressed sparse attention with the lightning indexer (the reference Attention builds its Indexer
+# only where compress_ratio == 4), any other ratio heavily compressed attention (128 in V4).
+CSA_RATIO = 4
+
+
+def compressed_mixers(cfg: dict[str, Any], n: int) -> str | None:
+    """W / X / Y per layer from compress_ratios, or None when the config has none."""
+    ratios = cfg.get("compress_ratios")
+    if not isinstance(ratios, list) or len(ratios) < n:
+        return None
+    ratios = [int(r) for r in ratios[:n]]
+    heavy = {r for r in ratios if r not in (0, CSA_RATIO)}
+    if len(heavy) > 1:
+        raise ValueError(f"compress_ratios with more than one heavy ratio {sorted(heavy)}")
+    return "".join("W" if r == 0 else "X" if r == CSA_RATIO else "Y" for r in ratios)
+
+
+def _compressed_attn(cfg: dict[str, Any], n: int) -> dict[str, Any]:
+    ratios = [int(r) for r in cfg["compress_ratios"][:n]]
+    heavy = [r for r in ratios if r not in (0, CSA_RATIO)]
+    return {"csa_ratio": CSA_RATIO, "hca_ratio": heavy[0] if heavy else 128,
+            "index_n_heads": int(cfg["index_n_heads"]), "index_head_dim": int(cfg["index_head_dim"]),
+            "index_topk": int(cfg["index_topk"]), "q_lora_rank": int(cfg["q_lora_rank"]),
+            "o_lora_rank": int(cfg["o_lora_rank"]), "o_groups": int(cfg["o_groups"])}
+
+
 def _mixers(cfg: dict[str, Any], n: int, max_ctx: int) -> str:
     mt = str(cfg.get("model_type", ""))
+    compressed = compressed_mixers(cfg, n)
+    if compressed:
+        return compressed
     if isinstance(cfg.get("layer_types"), list) and len(cfg["layer_types"]) == n:
         return "".join(LAYER_TYPE_CHARS.get(str(t), "F") for t in cfg["layer_types"])
     if cfg.get("hybrid_override_pattern"):
@@ -184,6 +214,11 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     }
     if set("SC") & set(mixers):
         entry["sliding_window"] = int(_first(cfg, "sliding_window", "attention_chunk_size"))
+    if set("WXY") & set(mixers):
+        entry["sliding_window"] = int(cfg["sliding_window"])
+        entry["compressed_attn"] = _compressed_attn(cfg, n)
+        if cfg.get("intermediate_size") is None:  # every V4 layer is MoE: no dense FFN width in the config
+            entry["intermediate_size"] = 0
     if "M" in mixers:
         entry["head_dim"] = int(cfg.get("v_head_dim") or entry["head_dim"])
         entry["mla"] = {k: cfg.get(k) for k in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "q_lora_rank")}
@@ -254,6 +289,9 @@ SUB_BOUNDS = {
             "v_head_dim": (MAX_DIM, 1), "q_lora_rank": (MAX_DIM, 0)},
     "linear_attn": {"num_v_heads": (MAX_HEADS, 1), "num_k_heads": (MAX_HEADS, 1), "head_k_dim": (MAX_DIM, 1),
                     "head_v_dim": (MAX_DIM, 1), "conv_kernel": (MAX_DIM, 0)},
+    "compressed_attn": {"csa_ratio": (MAX_DIM, 1), "hca_ratio": (MAX_DIM, 1), "index_n_heads": (MAX_HEADS, 1),
+                        "index_head_dim": (MAX_DIM, 1), "index_topk": (MAX_CONTEXT_TOKENS, 1),
+                        "q_lora_rank": (MAX_DIM, 1), "o_lora_rank": (MAX_DIM, 1), "o_groups": (MAX_HEADS, 1)},
     "ssm": {"d_inner": (MAX_HIDDEN * 8, 1), "d_state": (MAX_DIM, 1), "d_conv": (MAX_DIM, 0), "n_heads": (MAX_HEADS, 0),
             "head_dim": (MAX_DIM, 0), "n_groups": (MAX_HEADS, 0)},
 }

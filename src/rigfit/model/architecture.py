@@ -8,7 +8,11 @@ from rigfit.model.hashing import cached_hash
 
 # One character per decoder layer; see docs/catalog-schema.md.
 FULL, SLIDING, CHUNKED, MLA_LAYER, LINEAR, SSM_LAYER, HYBRID, NO_MIXER = "FSCMLRHN"
-MIXER_KINDS = frozenset("FSCMLRHN")
+# DeepSeek V4 hybrid attention (compressed_attn): a sliding window only (W), plus compressed sparse attention (X, CSA)
+# or heavily compressed attention (Y, HCA)
+CA_WINDOW, CA_SPARSE, CA_HEAVY = "WXY"
+COMPRESSED_KINDS = "WXY"
+MIXER_KINDS = frozenset("FSCMLRHN" + COMPRESSED_KINDS)
 ATTENTION_KINDS = frozenset("FSCH")  # layers holding a GQA K/V cache
 DENSE_FFN, MOE_FFN, NO_FFN = "DEN"
 
@@ -20,6 +24,27 @@ class MLA:
     qk_nope_head_dim: int = 128
     v_head_dim: int = 128
     q_lora_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class CompressedAttention:
+    """DeepSeek V4 hybrid attention (CSA / HCA), mixers W, X, Y.
+
+    Every layer keeps one shared key=value vector of head_dim per token for a sliding window of `sliding_window`
+    tokens (one KV head, MQA). A CSA layer (X) also folds every `csa_ratio` tokens into one compressed entry of head_dim
+    and keeps a lightning-indexer key of index_head_dim per entry, whose top index_topk entries each query attends; an
+    HCA layer (Y) folds every `hca_ratio` tokens into one entry and attends all of them (DeepSeek-V4 inference
+    model.py: Compressor, Indexer only where compress_ratio == 4; llama.cpp src/llama-kv-cache-dsv4.cpp).
+    """
+
+    csa_ratio: int
+    hca_ratio: int
+    index_n_heads: int
+    index_head_dim: int
+    index_topk: int
+    q_lora_rank: int
+    o_lora_rank: int
+    o_groups: int
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,7 @@ class Architecture:
     mla: MLA | None = None
     linear_attn: LinearAttention | None = None
     ssm: SSM | None = None
+    compressed_attn: CompressedAttention | None = None
     moe: MoE | None = None
     active_params_b: float | None = None
     family: str = ""
@@ -117,8 +143,15 @@ class Architecture:
             raise ValueError(f"{self.name}: linear-attention layers without linear_attn parameters")
         if set("RH") & set(self.mixers) and self.ssm is None:
             raise ValueError(f"{self.name}: SSM layers without ssm parameters")
-        if set("SC") & set(self.mixers) and not self.sliding_window:
+        if set("SC" + COMPRESSED_KINDS) & set(self.mixers) and not self.sliding_window:
             raise ValueError(f"{self.name}: sliding layers without sliding_window")
+        if set(COMPRESSED_KINDS) & set(self.mixers):
+            ca = self.compressed_attn
+            if ca is None:
+                raise ValueError(f"{self.name}: compressed-attention layers without compressed_attn parameters")
+            if min(ca.csa_ratio, ca.hca_ratio, ca.index_n_heads, ca.index_head_dim, ca.index_topk, ca.q_lora_rank,
+                   ca.o_lora_rank, ca.o_groups) < 1:
+                raise ValueError(f"{self.name}: compressed_attn fields must be positive")
         if self.params_b <= 0:
             raise ValueError(f"{self.name}: params_b must be positive")
 
