@@ -71,6 +71,8 @@ ISSUE_11_MODELS = [
     ('GLM-4.6V', 'GLM-4.6V'),
     ('GLM-4.6V-Flash', 'GLM-4.6V-Flash'),
     ('Granite 4.0 350M', 'Granite 4.0 350M'),  # the dense model: never the hybrid H 350M
+    ('DeepSeek V4 Flash', 'DeepSeek V4 Flash'),  # a later public DeepSeek release
+    ('DeepSeek V4 Pro', 'DeepSeek V4 Pro'),
 ]
 
 
