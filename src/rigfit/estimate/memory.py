@@ -209,8 +209,10 @@ def kv_cache_layer_bytes(arch: Architecture, scenario: Scenario) -> np.ndarray:
     n_ctx = pad(scenario.context * scenario.concurrency)
     ring = min(n_ctx, pad((arch.sliding_window or 0) * scenario.concurrency + scenario.ubatch))
     bpe = scenario.kv_bytes_per_element
-    return (lc.kv_elements * bpe * np.where(lc.windowed, ring, n_ctx) + lc.ring_elements * bpe * ring
-            + lc.comp_elements * bpe * compressed_cells(n_ctx, lc.comp_ratio))
+    plain = lc.kv_elements * bpe * np.where(lc.windowed, ring, n_ctx)
+    if arch.compressed_attn is None:  # no ring or compressed caches: their terms are zero (and cost a page ~0.2 ms)
+        return plain
+    return plain + lc.ring_elements * bpe * ring + lc.comp_elements * bpe * compressed_cells(n_ctx, lc.comp_ratio)
 
 
 def kv_cache_bytes(arch: Architecture, scenario: Scenario) -> float:

@@ -271,8 +271,9 @@ def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float,
     (read once: the flash-attention path) and the recurrent state (read and written back). cache=False: the
     recurrent state only (a decode without flash attention, whose cache reads are attention work: noflash_decode)."""
     out = np.zeros(arch.num_layers)
+    attended = layer_attention(arch).attended(depth)
     for i, kind in enumerate(arch.mixers):
-        cells = attended_entries(arch, kind, depth)
+        cells = attended[i]
         per_cell = kv_bytes_per_cell(arch, kind, bytes_per_element) if cache else 0.0
         if kind == "M" and arch.mla and cache:  # the decode kernel reads the latent once (V is a view of it)
             per_cell = (arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
@@ -308,6 +309,40 @@ def attended_entries(arch: Architecture, kind: str, depth: float) -> float:
     """Cached entries one query of a layer attends at a context depth (attend_terms)."""
     scale, cap, window = attend_terms(arch, kind)
     return min(depth * scale, cap) + min(depth, window)
+
+
+@dataclass(frozen=True, eq=False)
+class LayerAttention:
+    """Per-layer constants of the attention formulas below, one array entry per layer: a decode step evaluates them
+    at every placement a page looks at, so they are worked out once per model instead of layer by layer each time."""
+
+    scale: np.ndarray  # attend_terms
+    cap: np.ndarray
+    window: np.ndarray
+    entry_flops: np.ndarray  # attention_entry_flops (prefill form)
+    entry_flops_decode: np.ndarray  # attention_entry_flops (decode form)
+    index_entry_flops: np.ndarray
+    index_scale: np.ndarray
+    entry_scores: np.ndarray  # attention_entry_scores
+
+    def attended(self, depth: float) -> np.ndarray:
+        """attended_entries of every layer at a context depth."""
+        return np.minimum(depth * self.scale, self.cap) + np.minimum(depth, self.window)
+
+
+@lru_cache(maxsize=4096)
+def layer_attention(arch: Architecture) -> LayerAttention:
+    kinds = arch.mixers
+    terms = np.array([attend_terms(arch, k) for k in kinds], dtype=float).reshape(len(kinds), 3)
+
+    def column(f) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return np.array([f(k) for k in kinds], dtype=float)
+
+    return LayerAttention(terms[:, 0], terms[:, 1], terms[:, 2],
+                          column(lambda k: attention_entry_flops(arch, k, False)),
+                          column(lambda k: attention_entry_flops(arch, k, True)),
+                          column(lambda k: index_entry_flops(arch, k)), column(lambda k: index_scale(arch, k)),
+                          column(lambda k: attention_entry_scores(arch, k)))
 
 
 def index_scale(arch: Architecture, kind: str) -> float:
@@ -458,11 +493,9 @@ def mla_cell_dims(mla: MLA, decode: bool) -> int:
 def attention_layer_flops(arch: Architecture, depth: float, decode: bool = False) -> np.ndarray:
     """FLOPs of one token's attention over `depth` cached tokens (QK^T and PV), per layer; `decode` counts MLA layers
     in the absorbed form a decode step runs (mla_cell_dims)."""
-    out = np.zeros(arch.num_layers)
-    for i, kind in enumerate(arch.mixers):
-        out[i] = (attention_entry_flops(arch, kind, decode) * attended_entries(arch, kind, depth)
-                  + index_entry_flops(arch, kind) * depth * index_scale(arch, kind))
-    return out
+    la = layer_attention(arch)
+    entry = la.entry_flops_decode if decode else la.entry_flops
+    return entry * la.attended(depth) + la.index_entry_flops * depth * la.index_scale
 
 
 def attention_entry_flops(arch: Architecture, kind: str, decode: bool = False) -> float:
@@ -484,10 +517,8 @@ SCORE_BYTES_NO_FLASH = 16
 
 def attention_layer_scores(arch: Architecture, depth: float) -> np.ndarray:
     """Attention scores (query heads × attended cells) of one token at a context depth, per layer."""
-    out = np.zeros(arch.num_layers)
-    for i, kind in enumerate(arch.mixers):
-        out[i] = attention_entry_scores(arch, kind) * attended_entries(arch, kind, depth)
-    return out
+    la = layer_attention(arch)
+    return la.entry_scores * la.attended(depth)
 
 
 def attention_entry_scores(arch: Architecture, kind: str) -> float:
