@@ -32,3 +32,16 @@ def test_olmo_31_32b_matches_the_config_stored_in_tt_metal() -> None:
     assert shape_params(m) == 32_233_123_840
     # the Think sibling resolves to the same entry
     assert find_model("Olmo-3.1-32B-Think") is m
+
+
+def test_glm_46v_flash_matches_the_unsloth_gguf_header() -> None:
+    # https://ollama.com/doitmagic/glm-4.6v-flash:q4/blobs/f3b38c1ce832 (Unsloth's GGUF of zai-org/GLM-4.6V-Flash):
+    # block_count 40, embedding_length 4096, head_count 32 / 2, feed_forward_length 13696, context_length 131072,
+    # token_embd [4096, 151552], attn_k [4096, 256]; untied per the fine-tune config the notes cite.
+    m = find_model("GLM-4.6V-Flash")
+    assert m.verified
+    assert (m.hidden_size, m.num_layers, m.num_heads, m.num_kv_heads, m.head_dim) == (4096, 40, 32, 2, 128)
+    assert m.num_kv_heads * m.head_dim == 256  # attn_k output width
+    assert (m.intermediate_size, m.vocab_size, m.tie_embeddings, m.max_context) == (13696, 151552, False, 131072)
+    # 40 x 203,956,224 per layer + 2 x 151552 x 4096 = 9,399,762,944: the card's 9B language model
+    assert shape_params(m) == 9_399_762_944
