@@ -45,3 +45,23 @@ def test_glm_46v_flash_matches_the_unsloth_gguf_header() -> None:
     assert (m.intermediate_size, m.vocab_size, m.tie_embeddings, m.max_context) == (13696, 151552, False, 131072)
     # 40 x 203,956,224 per layer + 2 x 151552 x 4096 = 9,399,762,944: the card's 9B language model
     assert shape_params(m) == 9_399_762_944
+
+
+@pytest.mark.parametrize(("name", "shapes", "disclosure_count"), [
+    # granite-4.1-3b-Q4_K_M.gguf (IBM's, https://ollama.com/dna5rm/granite4.1:3b-8k/blobs/662b0626cd58) and
+    # disclosures/granite_4.1_3b_disclosure.json@6963001: parameter_count 3,402,836,480
+    ("Granite 4.1 3B", (100352, 2560, 40, 40, 8, 64, 8192, 131072), 3_402_836_480),
+    # https://ollama.com/library/granite4.1:30b-q5_1/blobs/1c6d6df1d506 and granite_4.1_30b_disclosure.json@6963001:
+    # parameter_count 28,865,728,512
+    ("Granite 4.1 30B", (100352, 4096, 64, 32, 8, 128, 32768, 131072), 28_865_728_512),
+])
+def test_granite_41_dense_matches_ibms_gguf_and_disclosure(name: str, shapes: tuple[int, ...],
+                                                          disclosure_count: int) -> None:
+    m = find_model(name)
+    assert m.verified
+    assert (m.vocab_size, m.hidden_size, m.num_layers, m.num_heads, m.num_kv_heads, m.head_dim,
+            m.intermediate_size, m.max_context) == shapes
+    assert m.ffn_gated and m.tie_embeddings and m.mixers == "F" * m.num_layers
+    # IBM's count includes the final norm (hidden_size parameters), which rigfit's shape count leaves out; with a
+    # separate output matrix the shapes would exceed it by vocab x hidden (257M for the 3B, 411M for the 30B).
+    assert shape_params(m) + m.hidden_size == disclosure_count
