@@ -65,3 +65,16 @@ def test_granite_41_dense_matches_ibms_gguf_and_disclosure(name: str, shapes: tu
     # IBM's count includes the final norm (hidden_size parameters), which rigfit's shape count leaves out; with a
     # separate output matrix the shapes would exceed it by vocab x hidden (257M for the 3B, 411M for the 30B).
     assert shape_params(m) + m.hidden_size == disclosure_count
+
+
+def test_exaone_40_12b_matches_lgs_specification_table() -> None:
+    # huggingface/transformers docs/source/en/model_doc/exaone4.md@16ea78c, 1.2B column: d_model 2,048, 30 layers,
+    # FFN 4,096 (SwiGLU), global attention, 32 heads, 8 KV heads, head size 64, max sequence 65,536, vocab 102,400, tied.
+    m = find_model("EXAONE 4.0 1.2B")
+    assert m.verified
+    assert (m.hidden_size, m.num_layers, m.num_heads, m.num_kv_heads, m.head_dim) == (2048, 30, 32, 8, 64)
+    assert (m.intermediate_size, m.vocab_size, m.tie_embeddings, m.max_context) == (4096, 102400, True, 65536)
+    assert m.ffn_gated and m.mixers == "F" * 30 and m.sliding_window is None
+    # per layer: Q, O 2 x 2048^2 = 8,388,608; K, V 2 x 2048 x 512 = 2,097,152; FFN 3 x 2048 x 4096 = 25,165,824;
+    # norms 4,096 -> 35,655,680 (LG's card: 1.07B without embeddings = 30 x 35.66M); + tied 102400 x 2048 = 209,715,200
+    assert shape_params(m) == 30 * 35_655_680 + 209_715_200 == 1_279_385_600
