@@ -78,3 +78,16 @@ def test_exaone_40_12b_matches_lgs_specification_table() -> None:
     # per layer: Q, O 2 x 2048^2 = 8,388,608; K, V 2 x 2048 x 512 = 2,097,152; FFN 3 x 2048 x 4096 = 25,165,824;
     # norms 4,096 -> 35,655,680 (LG's card: 1.07B without embeddings = 30 x 35.66M); + tied 102400 x 2048 = 209,715,200
     assert shape_params(m) == 30 * 35_655_680 + 209_715_200 == 1_279_385_600
+
+
+def test_hy3_matches_tencents_readme_table_and_preview_config() -> None:
+    # Tencent-Hunyuan/Hy3 README_CN.md table: 80 layers, 64 heads (8 KV, head dim 128), hidden 4096, FFN 13312,
+    # 256K context, vocab 120832, 192 experts top-8; tencent/Hy3-preview-Base config.json: expert width 1536, one
+    # shared expert, layer 0 dense, untied.
+    m = find_model("Hy3")
+    assert m.verified
+    assert (m.hidden_size, m.num_layers, m.num_heads, m.num_kv_heads, m.head_dim) == (4096, 80, 64, 8, 128)
+    assert (m.intermediate_size, m.vocab_size, m.max_context, m.tie_embeddings) == (13312, 120832, 256 * 1024, False)
+    assert m.moe and (m.moe.num_experts, m.moe.experts_per_token, m.moe.expert_ffn) == (192, 8, 1536)
+    # the README's 295B total: 295,033,503,744 from these shapes (hand sum in test_issue11_models_n.test_hy3)
+    assert round(shape_params(m) / 1e9) == 295
