@@ -85,7 +85,7 @@ def test_olmo_31_32b() -> None:
     m = find_model("OLMo 3.1 32B")
     assert (m.hidden_size, m.num_layers, m.num_heads, m.num_kv_heads, m.head_dim) == (5120, 64, 40, 8, 128)
     assert m.intermediate_size == 27648 and m.max_context == 65536 and m.sliding_window == 4096
-    assert m.mixers == "SSSF" * 16 and not m.is_moe and not m.verified
+    assert m.mixers == "SSSF" * 16 and not m.is_moe
     # per layer: Q, O 2 x 5120^2 = 52,428,800; K, V 2 x 5120 x 1024 = 10,485,760; FFN 3 x 5120 x 27648 = 424,673,280;
     # norms 10,240 -> 487,598,080, x 64 = 31,206,277,120. Untied embedding + lm_head 2 x 100278 x 5120 = 1,026,846,720.
     # Total 32,233,123,840: the card's 32B.
