@@ -59,3 +59,32 @@ def test_ryzen_ai_max_385_32gb_is_vendor_confirmed() -> None:
     assert hw.verified
     assert hw.memory_gib == 32
     assert hw.bandwidth_gbs == pytest.approx(256 * 8000 / 8 / 1000)
+
+
+# AMD specification-table rows (DanchuBorchik/hardware-dashboard@36f576f js/data/amd-cpu-specs.json, imported from AMD's
+# CSV export): Threadripper 9000 base clocks. Zen 5 FP32 FMA peak = cores x base GHz x 64 FLOP/cycle.
+#   9980X 64 x 3.2 = 13.107; 9970X 32 x 4.0 = 8.192; 9960X 24 x 4.2 = 6.451; PRO 9985WX 64 x 3.2 = 13.107;
+#   PRO 9995WX 96 x 2.5 = 15.36. The DDR5-6400 rate is not in those rows, so the entries stay unverified.
+THREADRIPPER_BASE = [
+    ("Threadripper 9980X DDR5-6400 4ch 256GB", 64, 3.2),
+    ("Threadripper 9970X DDR5-6400 4ch 256GB", 32, 4.0),
+    ("Threadripper 9960X DDR5-6400 4ch 128GB", 24, 4.2),
+    ("Threadripper PRO 9985WX DDR5-6400 8ch 512GB", 64, 3.2),
+    ("Threadripper PRO 9995WX DDR5-6400 8ch 512GB", 96, 2.5),
+]
+
+
+@pytest.mark.parametrize(("name", "cores", "base_ghz"), THREADRIPPER_BASE, ids=[t[0] for t in THREADRIPPER_BASE])
+def test_threadripper_9000_compute_uses_amd_base_clock(name: str, cores: int, base_ghz: float) -> None:
+    hw = find_hardware(name)
+    assert hw.cpu_cores == cores
+    assert hw.fp16_tflops == pytest.approx(_tflops(cores, base_ghz, 64), abs=0.001)
+    assert not hw.verified  # DDR5-6400 still unconfirmed by an AMD table
+
+
+# Same AMD table: EPYC 9755 base 2.7 GHz, 128 cores -> 128 x 2.7 x 64 = 22.118 TFLOPS; the memory system was already AMD's.
+def test_epyc_9755_base_clock_confirmed() -> None:
+    hw = find_hardware("EPYC 9755 DDR5-6000 12ch 768GB")
+    assert hw.verified
+    assert hw.fp16_tflops == pytest.approx(_tflops(128, 2.7, 64), abs=0.001)
+    assert hw.bandwidth_gbs == pytest.approx(12 * 64 * 6000 / 8 / 1000)
