@@ -270,19 +270,39 @@ def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float,
     """Per-layer bytes one decode step reads from the context state at a given depth (one sequence): the KV cache
     (read once: the flash-attention path) and the recurrent state (read and written back). cache=False: the
     recurrent state only (a decode without flash attention, whose cache reads are attention work: noflash_decode)."""
-    out = np.zeros(arch.num_layers)
-    attended = layer_attention(arch).attended(depth)
-    for i, kind in enumerate(arch.mixers):
-        cells = attended[i]
-        per_cell = kv_bytes_per_cell(arch, kind, bytes_per_element) if cache else 0.0
-        if kind == "M" and arch.mla and cache:  # the decode kernel reads the latent once (V is a view of it)
-            per_cell = (arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim) * bytes_per_element
-        index = 0.0
-        if kind in "WXY" and cache:  # the attended entries, and every indexer key of a CSA layer
-            per_cell = ring_bytes_per_cell(arch, kind, bytes_per_element)
-            index = index_key_elements(arch, kind) * bytes_per_element * depth * index_scale(arch, kind)
-        out[i] = per_cell * cells + index + 2 * recurrent_state_per_layer(arch, kind)
-    return out
+    lr = layer_reads(arch)
+    if not cache:
+        return lr.state_rw.copy()
+    cells = layer_attention(arch).attended(depth)
+    return (lr.cell_elements * bytes_per_element * cells
+            + lr.index_elements * bytes_per_element * depth * lr.index_scale + lr.state_rw)
+
+
+@dataclass(frozen=True, eq=False)
+class LayerReads:
+    """Per-layer constants of context_read_bytes, worked out once per model."""
+
+    cell_elements: np.ndarray  # elements read per attended cell (kv_bytes_per_cell at one byte per element)
+    index_elements: np.ndarray  # indexer key elements per compressed entry (CSA layers)
+    index_scale: np.ndarray  # compressed entries per token of context (index_scale)
+    state_rw: np.ndarray  # the recurrent state, read and written back
+
+
+def _cell_elements(arch: Architecture, kind: str) -> float:
+    if kind in "WXY":  # the attended ring / compressed entries (ring_bytes_per_cell)
+        return ring_bytes_per_cell(arch, kind, 1.0)
+    if kind == "M" and arch.mla:  # the decode kernel reads the latent once (V is a view of it)
+        return float(arch.mla.kv_lora_rank + arch.mla.qk_rope_head_dim)
+    return kv_bytes_per_cell(arch, kind, 1.0)
+
+
+@lru_cache(maxsize=4096)
+def layer_reads(arch: Architecture) -> LayerReads:
+    kinds = arch.mixers
+    return LayerReads(np.array([_cell_elements(arch, k) for k in kinds], dtype=float),
+                      np.array([index_key_elements(arch, k) if k in "WXY" else 0.0 for k in kinds], dtype=float),
+                      np.array([index_scale(arch, k) for k in kinds], dtype=float),
+                      np.array([2 * recurrent_state_per_layer(arch, k) for k in kinds], dtype=float))
 
 
 def attend_terms(arch: Architecture, kind: str) -> tuple[float, float, float]:
