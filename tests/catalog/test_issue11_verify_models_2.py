@@ -6,8 +6,7 @@ arithmetic that shows the published parameter total still holds."""
 import pytest
 
 from rigfit.catalog import find_model
-from rigfit.estimate.structure import layer_params
-from rigfit.model.architecture import Architecture
+from rigfit.estimate.structure import shape_params_b
 
 
 def test_glm_4_5v_context_is_65536() -> None:
@@ -116,9 +115,3 @@ def test_verified_entry_shapes_give_the_published_total(name: str, shapes_b: flo
     assert m.verified
     assert shape_params_b(m) == pytest.approx(shapes_b, abs=0.0015)
 
-
-def shape_params_b(arch: Architecture) -> float:
-    """rigfit's count of the shapes (as rigfit.ingest.hf_config.structural_params, from the loaded entry)."""
-    lp = layer_params(arch)
-    norms = arch.num_layers * 2 * arch.hidden_size
-    return float(lp.dense.sum() / lp.scale + lp.experts.sum() + lp.embedding + lp.output + norms) / 1e9

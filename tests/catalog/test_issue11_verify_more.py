@@ -5,8 +5,7 @@ published total still holds."""
 import pytest
 
 from rigfit.catalog import find_model
-from rigfit.estimate.structure import layer_params
-from rigfit.model.architecture import Architecture
+from rigfit.estimate.structure import shape_params_b
 
 # gkarfakis19/Rapid-LLM configs/model-config/falcon_h1_3b_inf.yaml@6c2d238a: Falcon-H1-3B-Base
 # model.safetensors.index total_size 6,298,774,528 bytes at bf16 = 3,149,387,264 parameters.
@@ -15,12 +14,6 @@ FALCON_H1_3B_SAFETENSORS_PARAMS = 3_149_387_264
 MINICPM4_8B_SHARD_GB = (4.94, 4.87, 4.87, 1.68)
 BF16_BYTES = 2
 
-
-def shape_params_b(arch: Architecture) -> float:
-    """rigfit's count of the shapes (as rigfit.ingest.hf_config.structural_params, from the loaded entry)."""
-    lp = layer_params(arch)
-    norms = arch.num_layers * 2 * arch.hidden_size
-    return float(lp.dense.sum() / lp.scale + lp.experts.sum() + lp.embedding + lp.output + norms) / 1e9
 
 
 def test_falcon_h1_3b_matches_the_rapid_llm_transcription() -> None:

@@ -128,3 +128,11 @@ def layer_params(arch: Architecture) -> LayerParams:
 def _mixer_only_blocks(arch: Architecture) -> bool:
     """Hybrid stacks written with FFN-only blocks (N) put no FFN in their mixer blocks."""
     return "N" in arch.mixers
+
+
+def shape_params_b(arch: Architecture) -> float:
+    """Parameter count (billions) from the shapes alone: embeddings, output, every layer's mixer and FFN/experts and
+    its two norms (what a config says when nobody cites a total; the final norm is not counted)."""
+    lp = layer_params(arch)
+    structural = float(lp.dense.sum() / lp.scale + lp.experts.sum() + lp.embedding + lp.output)
+    return (structural + arch.num_layers * 2 * arch.hidden_size) / 1e9

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rigfit.catalog.loader import architecture_from_entry
-from rigfit.estimate.structure import layer_params
+from rigfit.estimate.structure import shape_params_b
 from rigfit.model.architecture import Architecture
 
 # Ceilings for numbers read from a config.json or GGUF header. Each is far above every published model (the deepest,
@@ -327,11 +327,7 @@ def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
 
 def structural_params(entry: dict[str, Any]) -> float:
     """Parameter count (billions) from the shapes alone: what a config says when nobody cites a total."""
-    arch = architecture_from_entry({**entry, "params_b": 1.0})
-    lp = layer_params(arch)
-    structural = float(lp.dense.sum() / lp.scale + lp.experts.sum() + lp.embedding + lp.output)
-    norms = arch.num_layers * 2 * arch.hidden_size
-    return (structural + norms) / 1e9
+    return shape_params_b(architecture_from_entry({**entry, "params_b": 1.0}))
 
 
 def architecture_from_config(cfg: dict[str, Any], name: str, source: str, params_b: float | None = None) -> Architecture:
