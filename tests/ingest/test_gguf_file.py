@@ -94,6 +94,17 @@ def test_split_files_are_summed(tmp_path):
         read_gguf(tmp_path / "m-00001-of-00002.gguf")
 
 
+def _write_four_blocks(w: gguf.GGUFWriter) -> None:
+    """Token embedding and one FFN tensor in each of 4 blocks, then the file: enough for read_gguf's layer count."""
+    w.add_tensor("token_embd.weight", np.zeros((VOCAB, HIDDEN), dtype=np.float16))
+    for i in range(4):
+        w.add_tensor(f"blk.{i}.ffn_up.weight", np.zeros((FFN, HIDDEN), dtype=np.float16))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def test_hybrid_mamba_layers_come_from_per_layer_kv_heads(tmp_path):
     path = tmp_path / "hybrid.gguf"
     w = gguf.GGUFWriter(str(path), "granitehybrid")
@@ -108,13 +119,7 @@ def test_hybrid_mamba_layers_come_from_per_layer_kv_heads(tmp_path):
     w.add_uint32("granitehybrid.ssm.group_count", 1)
     w.add_uint32("granitehybrid.ssm.time_step_rank", 4)
     w.add_uint32("granitehybrid.ssm.conv_kernel", 4)
-    w.add_tensor("token_embd.weight", np.zeros((VOCAB, HIDDEN), dtype=np.float16))
-    for i in range(4):
-        w.add_tensor(f"blk.{i}.ffn_up.weight", np.zeros((FFN, HIDDEN), dtype=np.float16))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    _write_four_blocks(w)
     arch, _ = read_gguf(path)
     assert arch.mixers == "RRRF" and arch.ssm.kind == "mamba2" and arch.ssm.d_inner == 128
 
@@ -138,13 +143,7 @@ def test_deepseek4_layers_come_from_compress_ratios(tmp_path):
     w.add_uint32("deepseek4.attention.q_lora_rank", 1024)
     w.add_uint32("deepseek4.attention.output_lora_rank", 1024)
     w.add_uint32("deepseek4.attention.output_group_count", 8)
-    w.add_tensor("token_embd.weight", np.zeros((VOCAB, HIDDEN), dtype=np.float16))
-    for i in range(4):
-        w.add_tensor(f"blk.{i}.ffn_up.weight", np.zeros((FFN, HIDDEN), dtype=np.float16))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    _write_four_blocks(w)
     arch, _ = read_gguf(path)
     assert arch.mixers == "WXYX" and arch.sliding_window == 128 and arch.head_dim == 512
     assert arch.compressed_attn.index_topk == 512 and arch.compressed_attn.hca_ratio == 128
