@@ -108,13 +108,17 @@ def layer_params(arch: Architecture) -> LayerParams:
     ffn_kinds = arch.moe.ffn if arch.moe else "D" * arch.num_layers
     dense = np.zeros(arch.num_layers)
     experts = np.zeros(arch.num_layers)
-    for i, (mixer, ffn) in enumerate(zip(arch.mixers, ffn_kinds)):
-        d, e = ffn_params(arch, ffn)
-        # Nemotron-H style blocks: a layer is a mixer *or* an FFN; attention/SSM blocks carry no FFN.
-        if arch.moe is None and arch.intermediate_size and _mixer_only_blocks(arch) and mixer != "N":
-            d = 0.0
-        dense[i] = mixer_params(arch, mixer) + d
-        experts[i] = e
+    mixer_only = arch.moe is None and bool(arch.intermediate_size) and _mixer_only_blocks(arch)
+    by_kind: dict[tuple[str, str], tuple[float, float]] = {}  # a layer's counts depend only on its two kinds
+    for i, kinds in enumerate(zip(arch.mixers, ffn_kinds)):
+        if kinds not in by_kind:
+            mixer, ffn = kinds
+            d, e = ffn_params(arch, ffn)
+            # Nemotron-H style blocks: a layer is a mixer *or* an FFN; attention/SSM blocks carry no FFN.
+            if mixer_only and mixer != "N":
+                d = 0.0
+            by_kind[kinds] = (mixer_params(arch, mixer) + d, e)
+        dense[i], experts[i] = by_kind[kinds]
     embedding = arch.embedding_params
     output = arch.output_params
     body_cited = arch.total_params - embedding - output - experts.sum()

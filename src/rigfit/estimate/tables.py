@@ -106,8 +106,18 @@ def _row(values: list[float], width: int) -> np.ndarray:
 def model_table(models: tuple[Architecture, ...]) -> ModelTable:
     width = max((a.num_layers for a in models), default=1)
 
+    # every per-layer quantity depends on the model and the layer's kind only: one call per kind a model has, spread
+    # over its layers by index
+    kinds = []
+    for a in models:
+        uniq, inverse = np.unique(np.frombuffer(a.mixers.encode(), dtype=np.uint8), return_inverse=True)
+        kinds.append(([chr(c) for c in uniq], inverse))
+
     def per_layer(fn) -> np.ndarray:  # type: ignore[no-untyped-def]
-        return np.array([_row([fn(a, k) for k in a.mixers], width) for a in models]).reshape(len(models), width)
+        out = np.zeros((len(models), width))
+        for m, (a, (uniq, inverse)) in enumerate(zip(models, kinds)):
+            out[m, : len(inverse)] = np.array([fn(a, k) for k in uniq], dtype=float)[inverse]
+        return out
 
     def mla_read(a: Architecture, k: str) -> float:
         if k == "M" and a.mla:
