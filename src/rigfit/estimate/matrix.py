@@ -561,7 +561,7 @@ def safe_contexts(models: ModelTable, hw: HardwareTable, quant: Quant, kv_type: 
     first: dict[Architecture, int] = {}  # a sweep repeats one model per context: its limit is the same on each row
     for m, a in enumerate(models.models):
         first.setdefault(a, m)
-    for n in np.unique(hw.count):
+    for n in sorted(set(hw.count.tolist())):  # (np.unique would import numpy.ma, ~10 ms of a CLI run)
         cols = np.nonzero(hw.count == n)[0]
         room = cap[cols] * n
         for m, a in enumerate(models.models):
