@@ -38,3 +38,25 @@ def test_qwen2_5_vl_32b_layers_and_untied_head_match_the_converter() -> None:
     # A tied head would drop 152064 x 5120 = 778,567,680 weights: 31.98B instead of the 32.76B of params_b.
     assert 152064 * 5120 == 778_567_680
     assert m.params_b == pytest.approx(32.76, abs=0.005)
+
+
+def test_granite_4_0_350m_shapes_match_the_unsloth_notebook_load() -> None:
+    # unslothai/notebooks nb/Granite4.0_350M.ipynb@8081c7e4 loads Unsloth's copy of ibm-granite/granite-4.0-350m and
+    # prints 'Trainable parameters = 13,303,808 of 365,683,712' for r = 32 LoRA on q/k/v/o_proj and
+    # shared_mlp.input_linear / output_linear.
+    m = find_model("Granite 4.0 350M")
+    assert (m.num_layers, m.hidden_size, m.num_kv_heads * m.head_dim, m.intermediate_size) == (28, 1024, 256, 2048)
+    assert (m.vocab_size, m.tie_embeddings) == (100352, True)
+    # adapters: r x (in + out) per matrix; q and o 2 x 1024 each, k and v 1024 + 256 each, input_linear 1024 -> 2 x 2048,
+    # output_linear 2048 -> 1024: 32 x 14,848 = 475,136 per layer, x 28 layers
+    per_layer_in_out = 2 * 1024 + 2 * (1024 + 256) + 2 * 1024 + (1024 + 4096) + (2048 + 1024)
+    assert per_layer_in_out == 14_848
+    assert 32 * per_layer_in_out * 28 == 13_303_808
+    # base weights: tied embedding 100352 x 1024 = 102,760,448; per layer attention 2 x 1024^2 + 2 x 1024 x 256 =
+    # 2,621,440, SwiGLU 1024 x 4096 + 2048 x 1024 = 6,291,456, two norms 2,048 -> 8,914,944; x 28 + final norm
+    assert 2 * 1024**2 + 2 * 1024 * 256 + 1024 * 4096 + 2048 * 1024 + 2 * 1024 == 8_914_944
+    base = 100352 * 1024 + 28 * 8_914_944 + 1024
+    assert base == 365_683_712 - 13_303_808 == 352_379_904
+    assert base + 100352 * 1024 == 455_140_352  # an untied head would not match the printed count
+    assert m.params_b == pytest.approx(base / 1e9, abs=0.005)
+    assert not m.verified  # the instruct config's max_position_embeddings is still unread
