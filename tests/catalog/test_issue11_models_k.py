@@ -84,7 +84,7 @@ def test_glm_46v_flash_text_tower() -> None:
     assert kv_bytes_per_token(m) * 131072 == 5 * 2**30
 
 
-@pytest.mark.parametrize("name", ["Qwen2.5-VL 32B", "Jamba Large 1.7", "GLM-4.6V"])
+@pytest.mark.parametrize("name", ["Jamba Large 1.7", "GLM-4.6V"])  # Qwen2.5-VL 32B: test_issue11_verify_new2.py
 def test_new_entries_cite_their_config_and_stay_unverified(name: str) -> None:
     m = find_model(name)
     assert m.source == f"https://huggingface.co/{m.hf_repo}/blob/main/config.json"

@@ -44,7 +44,7 @@ def test_qwen2_5_vl_72b_ffn_is_the_unpadded_29568() -> None:
     # the padding's weight: 80 layers x 3 matrices x 8192 x (29696 - 29568) = 251,658,240 parameters
     assert 80 * 3 * 8192 * (29696 - 29568) == 251_658_240
     assert m.params_b == 72.71
-    assert not m.verified  # vocab_size and max_context still unread
+    # now verified: test_issue11_verify_new2.py (Pai-Megatron-Patch converter: vocab 152064, FFN 29568)
 
 
 def test_gemma_4_e2b_double_wide_mlp_average() -> None:
