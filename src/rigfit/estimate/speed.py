@@ -273,9 +273,9 @@ def context_read_bytes(arch: Architecture, depth: int, bytes_per_element: float,
     lr = layer_reads(arch)
     if not cache:
         return lr.state_rw.copy()
-    cells = layer_attention(arch).attended(depth)
-    return (lr.cell_elements * bytes_per_element * cells
-            + lr.index_elements * bytes_per_element * depth * lr.index_scale + lr.state_rw)
+    la = layer_attention(arch)
+    return (lr.cell_elements * bytes_per_element * la.attended(depth)
+            + lr.index_elements * bytes_per_element * depth * la.index_scale + lr.state_rw)
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,11 +284,11 @@ class LayerReads:
 
     cell_elements: np.ndarray  # elements read per attended cell (kv_bytes_per_cell at one byte per element)
     index_elements: np.ndarray  # indexer key elements per compressed entry (CSA layers)
-    index_scale: np.ndarray  # compressed entries per token of context (index_scale)
     state_rw: np.ndarray  # the recurrent state, read and written back
 
 
-def _cell_elements(arch: Architecture, kind: str) -> float:
+def read_elements_per_cell(arch: Architecture, kind: str) -> float:
+    """Elements one decode step reads per attended cell of a layer (its cache at one byte per element)."""
     if kind in "WXY":  # the attended ring / compressed entries (ring_bytes_per_cell)
         return ring_bytes_per_cell(arch, kind, 1.0)
     if kind == "M" and arch.mla:  # the decode kernel reads the latent once (V is a view of it)
@@ -299,9 +299,8 @@ def _cell_elements(arch: Architecture, kind: str) -> float:
 @lru_cache(maxsize=4096)
 def layer_reads(arch: Architecture) -> LayerReads:
     kinds = arch.mixers
-    return LayerReads(np.array([_cell_elements(arch, k) for k in kinds], dtype=float),
-                      np.array([index_key_elements(arch, k) if k in "WXY" else 0.0 for k in kinds], dtype=float),
-                      np.array([index_scale(arch, k) for k in kinds], dtype=float),
+    return LayerReads(np.array([read_elements_per_cell(arch, k) for k in kinds], dtype=float),
+                      np.array([index_key_elements(arch, k) for k in kinds], dtype=float),
                       np.array([2 * recurrent_state_per_layer(arch, k) for k in kinds], dtype=float))
 
 

@@ -30,6 +30,7 @@ from rigfit.estimate.speed import (
     index_entry_flops,
     index_key_elements,
     index_scale,
+    read_elements_per_cell,
     decode_gemm_rows,
     kv_shards,
     default_backend,
@@ -119,13 +120,6 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
             out[m, : len(inverse)] = np.array([fn(a, k) for k in uniq], dtype=float)[inverse]
         return out
 
-    def mla_read(a: Architecture, k: str) -> float:
-        if k == "M" and a.mla:
-            return float(a.mla.kv_lora_rank + a.mla.qk_rope_head_dim)  # the decode kernel reads the latent once
-        if k in "WXY":
-            return ring_bytes_per_cell(a, k, 1.0)  # one head_dim entry per attended entry (speed.context_read_bytes)
-        return kv_bytes_per_cell(a, k, 1.0)
-
     lps = [layer_params(a) for a in models]
     exact = []
     for a in models:
@@ -143,7 +137,7 @@ def model_table(models: tuple[Architecture, ...]) -> ModelTable:
         output_params=np.array([lp.output for lp in lps], dtype=float),
         tied=np.array([a.tie_embeddings for a in models]),
         kv_elements=per_layer(lambda a, k: kv_bytes_per_cell(a, k, 1.0)),
-        kv_read_elements=per_layer(mla_read),
+        kv_read_elements=per_layer(read_elements_per_cell),
         windowed=per_layer(lambda a, k: float(k in WINDOWED)).astype(bool),
         ring_elements=per_layer(lambda a, k: ring_bytes_per_cell(a, k, 1.0)),
         comp_elements=per_layer(lambda a, k: compressed_bytes_per_cell(a, k, 1.0)),
