@@ -61,7 +61,7 @@ FAMILY_MODEL_TYPE = {
     "SmolLM3": "smollm3", "Command R": "cohere", "Command A": "cohere2", "Aya": "cohere", "Yi 1.5": "llama",
     "OLMo 2": "olmo2", "OLMo 3": "olmo3", "OLMoE": "olmoe", "InternLM 2.5": "internlm2", "InternLM2": "internlm2",
     "StarCoder2": "starcoder2", "MiniCPM": "minicpm", "MiniCPM 4": "minicpm", "Step": "step3p5", "Grok": "grok-1",
-    "Laguna": "laguna", "Ling": "bailing_moe", "MiMo": "mimo", "Nemotron": "nemotron-nas", "LFM2": "lfm2",
+    "Laguna": "laguna", "Ling": "bailing_moe_v2", "MiMo": "mimo", "Nemotron": "nemotron-nas", "LFM2": "lfm2",
     "Hunyuan": "hunyuan_v1_moe", "Seed-OSS": "seed_oss", "ERNIE 4.5": "ernie4_5_moe", "EXAONE 4.0": "exaone4",
     "Apertus": "apertus", "StableLM 2": "stablelm", "StableLM": "stablelm", "GPT-J": "gptj", "GPT-2": "gpt2",
     "ChatGLM": "chatglm", "Baichuan 2": "baichuan", "Orion": "orion", "LongCat": "longcat_flash",
@@ -72,9 +72,14 @@ PLAIN_ACT = {"gpt2": "gelu_new", "gptj": "gelu_new", "phi": "gelu_new", "nemotro
 NOTES_MODEL_TYPE = re.compile(r"model_type:? ([a-z][a-z0-9_.-]*[a-z0-9])")
 
 
+# dense family model_type -> its MoE sibling's
+MOE_MODEL_TYPE = {"qwen2": "qwen2_moe", "qwen3": "qwen3_moe", "phi3": "phimoe", "minicpm": "minicpm"}
+
+
 def model_type(a: Architecture) -> str:
     m = NOTES_MODEL_TYPE.search(a.notes)
-    return m.group(1) if m else FAMILY_MODEL_TYPE.get(a.family, "llama")
+    mt = m.group(1) if m else FAMILY_MODEL_TYPE.get(a.family, "llama")
+    return MOE_MODEL_TYPE.get(mt, mt) if a.moe else mt
 
 
 def _runs(s: str) -> list[tuple[str, int]]:
@@ -140,11 +145,19 @@ def _moe(a: Architecture, cfg: dict[str, Any], mt: str) -> None:
                    interleave_moe_layer_step=step, intermediate_size=moe.expert_ffn,
                    intermediate_size_mlp=a.intermediate_size)
         return
-    if mt.startswith(("mixtral", "minimax", "phimoe", "grok", "gpt_oss", "olmoe", "minicpm", "granitemoe")) and \
+    if mt.startswith(("mixtral", "minimax", "phimoe", "gpt_oss", "olmoe", "minicpm", "grok")) and \
             not moe.shared_experts and set(ffn) == {"E"}:
-        # MixtralConfig family: num_local_experts; the one intermediate_size is the expert width
-        cfg.update(num_local_experts=moe.num_experts, num_experts_per_tok=moe.experts_per_token,
-                   intermediate_size=moe.expert_ffn)
+        # MixtralConfig family: num_local_experts (OLMoE, MiniCPM-MoE and Grok-1 say num_experts); the one
+        # intermediate_size is the expert width
+        key = "num_experts" if mt.startswith(("olmoe", "minicpm", "grok")) else "num_local_experts"
+        cfg.update({key: moe.num_experts, "num_experts_per_tok": moe.experts_per_token,
+                    "intermediate_size": moe.expert_ffn})
+        return
+    if mt.startswith("ernie4_5"):  # Ernie4_5_MoeConfig: moe_num_experts, moe_k, moe_layer_start_index
+        layout = _ffn_layout(ffn)
+        cfg.update(moe_num_experts=moe.num_experts, moe_k=moe.experts_per_token, moe_intermediate_size=moe.expert_ffn,
+                   moe_num_shared_experts=moe.shared_experts,
+                   moe_layer_start_index=layout.get("first_k_dense_replace", 0), moe_layer_interval=1)
         return
     if mt.startswith(("qwen2_moe", "qwen3", "qwen3_5")):  # Qwen-MoE: num_experts, decoder_sparse_step, mlp_only_layers
         cfg.update(num_experts=moe.num_experts, num_experts_per_tok=moe.experts_per_token,
@@ -156,10 +169,12 @@ def _moe(a: Architecture, cfg: dict[str, Any], mt: str) -> None:
     layout = _ffn_layout(ffn)
     if layout is None:
         raise NotImplementedError(f"{a.name}: FFN pattern {ffn} has no config convention here")
-    # DeepSeek-style (DeepseekV3Config, Glm4MoeConfig, Dots1Config, BailingMoeV2Config, ...)
-    cfg.update(n_routed_experts=moe.num_experts, num_experts_per_tok=moe.experts_per_token,
-               moe_intermediate_size=moe.expert_ffn, n_shared_experts=moe.shared_experts, moe_layer_freq=1,
-               **{"first_k_dense_replace": 0, **layout})
+    # DeepSeek-style (DeepseekV3Config, Glm4MoeConfig, Dots1Config); Ling 2.0 (bailing_moe_v2) and Hy3 (hy_v3) name
+    # the counts num_experts / num_shared_experts
+    names = ("num_experts", "num_shared_experts") if mt.startswith(("bailing", "hy_v3", "hunyuan")) else \
+        ("n_routed_experts", "n_shared_experts")
+    cfg.update({names[0]: moe.num_experts, names[1]: moe.shared_experts, "num_experts_per_tok": moe.experts_per_token,
+                "moe_intermediate_size": moe.expert_ffn, "first_k_dense_replace": 0, **layout})
     if moe.shared_experts and moe.shared_expert_ffn != moe.expert_ffn:
         raise NotImplementedError(f"{a.name}: shared experts of width {moe.shared_expert_ffn} != routed "
                                   f"{moe.expert_ffn}: DeepSeek-style configs have one moe_intermediate_size")
