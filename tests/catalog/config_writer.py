@@ -73,10 +73,15 @@ NOTES_MODEL_TYPE = re.compile(r"model_type:? ([a-z][a-z0-9_.-]*[a-z0-9])")
 
 
 # dense family model_type -> its MoE sibling's
-MOE_MODEL_TYPE = {"qwen2": "qwen2_moe", "qwen3": "qwen3_moe", "phi3": "phimoe", "minicpm": "minicpm"}
+MOE_MODEL_TYPE = {"qwen2": "qwen2_moe", "qwen3": "qwen3_moe", "phi3": "phimoe", "qwen3_vl_text": "qwen3_vl_moe_text"}
+# Gated MLPs whose config names a plain activation: Gemma 1 hidden_act "gelu", Gemma 2/3/3n/4 "gelu_pytorch_tanh"
+GATED_ACT = {"gemma": "gelu", "gemma2": "gelu_pytorch_tanh", "gemma3": "gelu_pytorch_tanh",
+             "gemma3n": "gelu_pytorch_tanh", "gemma4": "gelu_pytorch_tanh"}
 
 
 def model_type(a: Architecture) -> str:
+    if a.linear_attn and a.linear_attn.kind == "kda":
+        return "kimi_linear"
     m = NOTES_MODEL_TYPE.search(a.notes)
     mt = m.group(1) if m else FAMILY_MODEL_TYPE.get(a.family, "llama")
     return MOE_MODEL_TYPE.get(mt, mt) if a.moe else mt
@@ -89,15 +94,24 @@ def _runs(s: str) -> list[tuple[str, int]]:
 def _base(a: Architecture, mt: str) -> dict[str, Any]:
     if mt in ("gpt2", "gptj"):  # GPT2Config / GPTJConfig key names
         cfg = {"model_type": mt, "vocab_size": a.vocab_size, "n_embd": a.hidden_size, "n_layer": a.num_layers,
-               "n_head": a.num_heads, "n_positions": a.max_context, "n_inner": a.intermediate_size,
+               "n_head": a.num_heads, "n_positions": a.max_context,
+               # GPT-2 / GPT-J configs say n_inner null for the default 4 x n_embd
+               "n_inner": None if a.intermediate_size == 4 * a.hidden_size else a.intermediate_size,
                "activation_function": PLAIN_ACT[mt], "tie_word_embeddings": a.tie_embeddings}
         if a.head_dim != a.hidden_size // a.num_heads:
             cfg["head_dim"] = a.head_dim
         return cfg
+    if mt == "chatglm":  # ChatGLMConfig (THUDM/chatglm3-6b, glm-4-9b): its own key names, GQA as multi-query groups
+        return {"model_type": mt, "padded_vocab_size": a.vocab_size, "hidden_size": a.hidden_size,
+                "num_layers": a.num_layers, "num_attention_heads": a.num_heads, "kv_channels": a.head_dim,
+                "multi_query_attention": True, "multi_query_group_num": a.num_kv_heads,
+                "ffn_hidden_size": a.intermediate_size, "seq_length": a.max_context,
+                "tie_word_embeddings": a.tie_embeddings}
+    family = mt.removesuffix("_text")
     return {"model_type": mt, "vocab_size": a.vocab_size, "hidden_size": a.hidden_size,
             "num_hidden_layers": a.num_layers, "num_attention_heads": a.num_heads,
             "num_key_value_heads": a.num_kv_heads, "head_dim": a.head_dim, "intermediate_size": a.intermediate_size,
-            "hidden_act": "silu" if a.ffn_gated else PLAIN_ACT.get(mt.split("_text")[0], "gelu"),
+            "hidden_act": GATED_ACT.get(family, "silu") if a.ffn_gated else PLAIN_ACT.get(family, "gelu"),
             "tie_word_embeddings": a.tie_embeddings, "max_position_embeddings": a.max_context}
 
 
@@ -108,7 +122,11 @@ def _attention(a: Architecture, cfg: dict[str, Any], mt: str) -> None:
         cfg["attention_chunk_size"] = a.sliding_window
         return
     if "S" not in mix:
-        if mt.startswith(("mistral", "phi3", "qwen2", "qwen3")):
+        if mt.startswith(("qwen2", "qwen3")):  # Qwen2/Qwen3 configs: a window that use_sliding_window switches off
+            cfg.update(use_sliding_window=False, sliding_window=a.max_context)
+        elif mt.startswith("phi3") and a.family.startswith("Phi-3"):  # Phi-3 128K / 3.5: 262144 > the context
+            cfg["sliding_window"] = 2 * a.max_context
+        elif mt.startswith(("mistral", "phi3")):
             cfg["sliding_window"] = None  # full attention: MistralConfig / Phi3Config carry a null window
         return
     cfg["sliding_window"] = a.sliding_window
@@ -171,7 +189,7 @@ def _moe(a: Architecture, cfg: dict[str, Any], mt: str) -> None:
         raise NotImplementedError(f"{a.name}: FFN pattern {ffn} has no config convention here")
     # DeepSeek-style (DeepseekV3Config, Glm4MoeConfig, Dots1Config); Ling 2.0 (bailing_moe_v2) and Hy3 (hy_v3) name
     # the counts num_experts / num_shared_experts
-    names = ("num_experts", "num_shared_experts") if mt.startswith(("bailing", "hy_v3", "hunyuan")) else \
+    names = ("num_experts", "num_shared_experts") if mt.startswith(("bailing", "hy_v3", "hunyuan", "kimi_linear")) else \
         ("n_routed_experts", "n_shared_experts")
     cfg.update({names[0]: moe.num_experts, names[1]: moe.shared_experts, "num_experts_per_tok": moe.experts_per_token,
                 "moe_intermediate_size": moe.expert_ffn, "first_k_dense_replace": 0, **layout})
@@ -261,8 +279,6 @@ def _compressed(a: Architecture, cfg: dict[str, Any]) -> None:
     cfg.update(compress_ratios=[ratio[c] for c in a.mixers] + [0],  # + the MTP layer's
                sliding_window=a.sliding_window, index_n_heads=ca.index_n_heads, index_head_dim=ca.index_head_dim,
                index_topk=ca.index_topk, q_lora_rank=ca.q_lora_rank, o_lora_rank=ca.o_lora_rank, o_groups=ca.o_groups)
-    if not a.intermediate_size:
-        del cfg["intermediate_size"]
 
 
 def write_config(a: Architecture) -> dict[str, Any]:
@@ -287,6 +303,10 @@ def write_config(a: Architecture) -> dict[str, Any]:
                        intermediate_size=a.moe.expert_ffn, shared_intermediate_size=a.moe.shared_expert_ffn)
         else:
             _moe(a, cfg, mt)
-    if mt.endswith("_text") or mt in ("qwen3_vl_text", "glm4v_moe_text"):  # vision-language: nested text_config
-        return {"model_type": mt.removesuffix("_text"), "text_config": cfg}
+    if not a.intermediate_size:  # every layer MoE: DeepSeek V4 and Qwen3.5-MoE configs carry no dense width
+        cfg.pop("intermediate_size", None)
+    if mt.endswith("_text") or "text_config" in a.notes:  # vision-language checkpoints: nested text_config
+        outer = mt.removesuffix("_text")
+        cfg["model_type"] = outer + "_text" if outer.startswith(("qwen3", "gemma", "llama4", "glm4v")) else mt
+        return {"model_type": outer, "text_config": cfg}
     return cfg

@@ -60,3 +60,12 @@ def test_num_shared_experts_key() -> None:
            "num_experts_per_tok": 8, "moe_intermediate_size": 512, "num_shared_experts": 1, "first_k_dense_replace": 1}
     moe = config_entry(cfg, "ling", "")["moe"]
     assert (moe["shared_experts"], moe["shared_expert_ffn"], moe["ffn"]) == (1, 512, "DEEE")
+
+
+def test_all_moe_text_config_without_dense_width() -> None:
+    # Qwen/Qwen3.5-35B-A3B text_config (qwen3_5_moe_text): every layer MoE (256 experts top-8 of 512), no
+    # intermediate_size key: no dense FFN, not the 4 x hidden default
+    cfg = {"model_type": "qwen3_5_moe", "text_config": {**BASE, "model_type": "qwen3_5_moe_text", "num_experts": 256,
+                                                         "num_experts_per_tok": 8, "moe_intermediate_size": 512}}
+    e = config_entry(cfg, "q35", "")
+    assert e["intermediate_size"] == 0 and e["moe"]["ffn"] == "EEEE"

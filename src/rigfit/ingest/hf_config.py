@@ -258,6 +258,8 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
             entry["ssm"] = {"kind": "mamba1", "d_inner": int(_first(cfg, "mamba_expand", default=2)) * hidden,
                             "d_state": d_state, "d_conv": int(_first(cfg, "mamba_d_conv", default=4))}
     ffn = _ffn(cfg, n, mixers)
+    if ffn and "D" not in ffn and _first(cfg, "intermediate_size_mlp", "intermediate_size", "ffn_hidden_size") is None:
+        entry["intermediate_size"] = 0  # every layer MoE and no dense width in the config (Qwen3.5 MoE text_config)
     if ffn:
         # Qwen-MoE; Nemotron 3; Granite 4.0 H (GraniteMoeHybridConfig.shared_intermediate_size: one shared MLP)
         shared_ffn = _first(cfg, "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size",
