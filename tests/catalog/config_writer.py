@@ -295,14 +295,12 @@ def write_config(a: Architecture) -> dict[str, Any]:
         _attention(a, cfg, mt)
     if a.mla:
         _mla(a, cfg)
-    if a.moe and not a.ssm and a.linear_attn is None or a.moe and a.linear_attn and a.linear_attn.kind != "other":
+    # MoE keys: LFM2-MoE (_linear) and nemotron_h (_ssm) wrote theirs with the layer layout
+    if a.moe and mt.startswith("granitemoehybrid"):  # GraniteMoeHybridConfig: every layer MoE + one shared MLP
+        cfg.update(num_local_experts=a.moe.num_experts, num_experts_per_tok=a.moe.experts_per_token,
+                   intermediate_size=a.moe.expert_ffn, shared_intermediate_size=a.moe.shared_expert_ffn)
+    elif a.moe and not mt.startswith(("lfm2", "nemotron_h")):
         _moe(a, cfg, mt)
-    if a.moe and a.ssm and mt.startswith(("jamba", "granitemoehybrid")):
-        if mt.startswith("granitemoehybrid"):  # GraniteMoeHybridConfig: every layer MoE + one shared MLP
-            cfg.update(num_local_experts=a.moe.num_experts, num_experts_per_tok=a.moe.experts_per_token,
-                       intermediate_size=a.moe.expert_ffn, shared_intermediate_size=a.moe.shared_expert_ffn)
-        else:
-            _moe(a, cfg, mt)
     if not a.intermediate_size:  # every layer MoE: DeepSeek V4 and Qwen3.5-MoE configs carry no dense width
         cfg.pop("intermediate_size", None)
     if mt.endswith("_text") or "text_config" in a.notes:  # vision-language checkpoints: nested text_config

@@ -72,3 +72,9 @@ def test_every_catalog_model_round_trips(ref: Architecture) -> None:
     got, want = shapes(arch), shapes(ref)
     diffs = {f: (got[f], want[f]) for f in SHAPE_FIELDS if got[f] != want[f]}
     assert not diffs
+
+
+def test_exclusions_name_catalog_entries() -> None:
+    # an exclusion names a real entry (a renamed entry must not slip out of the round trip unnoticed)
+    assert set(EXCLUDED) <= {m.name for m in load_models()}
+    assert len(MODELS) + len(EXCLUDED) == len(load_models())
