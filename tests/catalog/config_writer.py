@@ -188,7 +188,8 @@ def _moe(a: Architecture, cfg: dict[str, Any], mt: str) -> None:
     if layout is None:
         raise NotImplementedError(f"{a.name}: FFN pattern {ffn} has no config convention here")
     # DeepSeek-style (DeepseekV3Config, Glm4MoeConfig, Dots1Config); Ling 2.0 (bailing_moe_v2) and Hy3 (hy_v3) name
-    # the counts num_experts / num_shared_experts
+    # the counts num_experts / num_shared_experts (their entries' notes). Kimi Linear and Hunyuan A13B are written the
+    # same way, unchecked against their config.json files (not in ../shared; their notes do not name these keys).
     names = ("num_experts", "num_shared_experts") if mt.startswith(("bailing", "hy_v3", "hunyuan", "kimi_linear")) else \
         ("n_routed_experts", "n_shared_experts")
     cfg.update({names[0]: moe.num_experts, names[1]: moe.shared_experts, "num_experts_per_tok": moe.experts_per_token,

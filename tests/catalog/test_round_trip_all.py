@@ -43,10 +43,12 @@ EXCLUDED: dict[str, str] = {
     # Laguna: 48 Q heads on full layers, 64 on sliding ones; the catalog's one num_heads is the full layers'.
     "Laguna XS.2": "per-layer Q-head counts (one num_heads in the schema)",
     "Laguna S 2.1": "per-layer Q-head counts (one num_heads in the schema)",
-    # step3p5 / step3p7 configs name KV heads num_attention_groups, experts moe_num_experts / moe_top_k, the MoE layers
-    # moe_layers_enum, the shared expert share_expert_dim and the context max_seq_len: none is read by hf_config.py.
-    "Step 3.5 Flash": "step3p5 keys (num_attention_groups, moe_layers_enum, share_expert_dim) not read",
-    "Step 3.7 Flash": "step3p7 keys (num_attention_groups, moe_layers_enum, share_expert_dim) not read",
+    # step3p5 configs name KV heads num_attention_groups, the MoE layers moe_layers_enum, the shared expert
+    # share_expert_dim and the context max_seq_len (none read by hf_config.py), and give sliding layers 96 Q heads
+    # against 64 on full ones (attention_other_setting): the catalog's num_heads 88 is an equivalent no config states.
+    "Step 3.5 Flash": "num_heads 88 stand-in for 64/96; step3p5 keys not read",
+    # step3p7: read only from a key-normalised copy (the real key names are unknown) and the same step3p5 keys.
+    "Step 3.7 Flash": "real step3p7 key names unknown (key-normalised copy only); step keys not read",
 }
 
 
