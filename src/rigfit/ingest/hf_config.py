@@ -25,8 +25,16 @@ MALFORMED = (TypeError, ValueError, KeyError, IndexError, AttributeError, Overfl
              RecursionError)
 
 # Activations of plain (up, down) MLPs; every other hidden_act names a gated FFN (gate, up, down). Apertus' xIELU MLP
-# has no gate (transformers ApertusMLP: up_proj, down_proj).
-NON_GATED_ACTS = ("relu2", "gelu", "gelu_new", "xielu")
+# has no gate (transformers ApertusMLP: up_proj, down_proj); neither has StarCoder2's (Starcoder2MLP: c_fc, c_proj,
+# hidden_act gelu_pytorch_tanh). Gemma's gated MLPs with that activation are caught by GATED_MODEL_TYPES first.
+NON_GATED_ACTS = ("relu2", "gelu", "gelu_new", "xielu", "gelu_pytorch_tanh")
+# Routed-expert counts, experts per token, shared-expert counts and first MoE layer under each family's key:
+# Mixtral/gpt-oss num_local_experts, Qwen-MoE/OLMoE num_experts, DeepSeek n_routed_experts, ERNIE 4.5 moe_num_experts
+# / moe_k / moe_num_shared_experts / moe_layer_start_index (Ernie4_5_MoeConfig), Ling 2.0 and Hy3 num_shared_experts.
+EXPERT_KEYS = ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts")
+TOPK_KEYS = ("num_experts_per_tok", "num_experts_per_token", "moe_topk", "moe_k")
+SHARED_COUNT_KEYS = ("n_shared_experts", "num_shared_experts", "moe_num_shared_experts")
+FIRST_MOE_KEYS = ("first_k_dense_replace", "num_dense_layers", "moe_layer_start_index")
 # Gemma MLPs are gated (GeGLU: transformers GemmaMLP has gate_proj, up_proj, down_proj) although Gemma 1 configs say
 # hidden_act "gelu".
 GATED_MODEL_TYPES = ("gemma",)
@@ -113,12 +121,12 @@ def _mixers(cfg: dict[str, Any], n: int, max_ctx: int) -> str:
 
 
 def _ffn(cfg: dict[str, Any], n: int, mixers: str) -> str | None:
-    experts = _first(cfg, "num_local_experts", "num_experts", "n_routed_experts")
+    experts = _first(cfg, *EXPERT_KEYS)
     if not experts or int(experts) <= 1:
         return None
     if cfg.get("hybrid_override_pattern"):
         return "".join("E" if c == "E" else ("D" if c == "-" else "N") for c in cfg["hybrid_override_pattern"])[:n]
-    first_dense = int(_first(cfg, "first_k_dense_replace", "num_dense_layers", default=0) or 0)  # LFM2-MoE: num_dense_layers
+    first_dense = int(_first(cfg, *FIRST_MOE_KEYS, default=0) or 0)  # LFM2-MoE: num_dense_layers
     step = int(_first(cfg, "interleave_moe_layer_step", "decoder_sparse_step", "moe_layer_freq", default=1) or 1)
     mlp_only = {int(i) for i in cfg.get("mlp_only_layers") or []}
     out = []
@@ -209,7 +217,9 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
         "name": name, "source": source, "hf_repo": cfg.get("_name_or_path", ""),
         "vocab_size": int(_first(cfg, "vocab_size", "padded_vocab_size") or cfg["vocab_size"]), "hidden_size": hidden, "num_layers": n, "num_heads": heads,
         "num_kv_heads": bounded(kv, "num_kv_heads", MAX_HEADS), "head_dim": int(_first(cfg, "head_dim", default=hidden // heads)),
-        "intermediate_size": int(_first(cfg, "intermediate_size", "ffn_hidden_size", "n_inner", default=4 * hidden)),
+        # Llama 4: intermediate_size is the expert width, intermediate_size_mlp the dense layers' (Llama4TextConfig)
+        "intermediate_size": int(_first(cfg, "intermediate_size_mlp", "intermediate_size", "ffn_hidden_size", "n_inner",
+                                        default=4 * hidden)),
         "tie_embeddings": _tied(cfg), "max_context": max_ctx, "mixers": mixers, "ffn_gated": _gated(cfg),
     }
     if set("SC") & set(mixers):
@@ -248,14 +258,18 @@ def config_entry(cfg: dict[str, Any], name: str, source: str) -> dict[str, Any]:
             entry["ssm"] = {"kind": "mamba1", "d_inner": int(_first(cfg, "mamba_expand", default=2)) * hidden,
                             "d_state": d_state, "d_conv": int(_first(cfg, "mamba_d_conv", default=4))}
     ffn = _ffn(cfg, n, mixers)
+    if ffn and "D" not in ffn and _first(cfg, "intermediate_size_mlp", "intermediate_size", "ffn_hidden_size") is None:
+        entry["intermediate_size"] = 0  # every layer MoE and no dense width in the config (Qwen3.5 MoE text_config)
     if ffn:
-        shared_ffn = _first(cfg, "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size")  # Nemotron 3
+        # Qwen-MoE; Nemotron 3; Granite 4.0 H (GraniteMoeHybridConfig.shared_intermediate_size: one shared MLP)
+        shared_ffn = _first(cfg, "shared_expert_intermediate_size", "moe_shared_expert_intermediate_size",
+                            "shared_intermediate_size")
         if str(cfg.get("model_type", "")).startswith("llama4"):  # one shared expert of the routed experts' width
             shared_ffn = cfg.get("intermediate_size")
-        entry["moe"] = {"num_experts": int(_first(cfg, "num_local_experts", "num_experts", "n_routed_experts")),
-                        "experts_per_token": int(_first(cfg, "num_experts_per_tok", "num_experts_per_token", "moe_topk")),
+        entry["moe"] = {"num_experts": int(_first(cfg, *EXPERT_KEYS)),
+                        "experts_per_token": int(_first(cfg, *TOPK_KEYS)),
                         "expert_ffn": int(_first(cfg, "moe_intermediate_size", "intermediate_size")),
-                        "shared_experts": int(_first(cfg, "n_shared_experts", default=1 if shared_ffn else 0)),
+                        "shared_experts": int(_first(cfg, *SHARED_COUNT_KEYS, default=1 if shared_ffn else 0)),
                         "shared_expert_ffn": int(shared_ffn or _first(cfg, "moe_intermediate_size", "intermediate_size")),
                         "ffn": ffn}
     return entry
